@@ -1,0 +1,1 @@
+"""Tile-language kernels used by the tests (GEMM, softmax, attention)."""

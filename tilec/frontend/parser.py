@@ -1,0 +1,607 @@
+"""Parse a @T.prim_func's Python AST into a PrimFunc by partial evaluation.
+
+Expressions over Python values (closure variables such as block_M) are evaluated by Python at
+compile time; expressions over IR values (block indices, loop variables, symbolic dims, buffer
+elements) build IR. Native if/for/while on Python values run at compile time; on IR values they
+become IR. Language functions (`T.copy`, ...) are ordinary Python calls that emit into the builder.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import operator
+import textwrap
+from typing import Any
+
+from tilec.errors import SourceLoc, TilecError
+from tilec.ir import dtypes as dt
+from tilec.ir.buffer import Buffer, Region
+from tilec.ir.expr import Cast, Expr, Load, UnaryOp, Var, as_int, binop, const
+from tilec.ir.func import Param, PrimFunc
+from tilec.ir.simplify import simplify
+from tilec.ir.stmt import For, If, Kernel, Let, Parallel, Store, While
+from tilec.language import builder as bld
+from tilec.language import math as tmath
+from tilec.language.kernel import KernelFrame, PrimFuncDef
+from tilec.language.loops import LoopSpec
+from tilec.language.types import TensorSpec
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+           ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+_PYOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+          ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.BitAnd: operator.and_,
+          ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
+          ast.RShift: operator.rshift, ast.Pow: operator.pow}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_PYCMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+          ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+          ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+# Python builtins that must see IR values as their tile-language counterparts.
+_BUILTIN_OVERRIDES = {builtins.min: tmath.min, builtins.max: tmath.max, builtins.abs: tmath.abs}
+
+_UNSET = object()
+
+
+def _is_ir(x: object) -> bool:
+    return isinstance(x, Expr)
+
+
+class _Scope:
+    """Names bound in the prim_func body; `loop_depth` records where Let-bound names were bound."""
+
+    def __init__(self) -> None:
+        self.vars: dict[str, Any] = {}
+        self.let_depth: dict[str, int] = {}
+
+
+class Parser(ast.NodeVisitor):
+    def __init__(self, pf: PrimFuncDef):
+        fn = pf.fn
+        self.pf = pf
+        self.file = inspect.getsourcefile(fn) or "<unknown>"
+        lines, first = inspect.getsourcelines(fn)
+        src = "".join(lines)
+        self.indent = len(src) - len(src.lstrip())
+        self.line0 = first - 1
+        self.tree = ast.parse(textwrap.dedent(src))
+        self.globals = fn.__globals__
+        self.closure = dict(pf.outer_locals)
+        if fn.__closure__:
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                try:
+                    self.closure[name] = cell.cell_contents
+                except ValueError:
+                    pass
+        self.scope = _Scope()
+        self.loop_depth = 0
+
+    # ---- locations and errors ----------------------------------------------------------------
+    def loc_of(self, node: ast.AST) -> SourceLoc:
+        line = getattr(node, "lineno", 0)
+        col = getattr(node, "col_offset", 0)
+        return SourceLoc(self.file, line + self.line0, col + 1 + self.indent)
+
+    def error(self, node: ast.AST, msg: str) -> TilecError:
+        return TilecError(msg, self.loc_of(node))
+
+    def visit(self, node: ast.AST) -> Any:
+        prev = bld.loc()
+        if isinstance(node, (ast.stmt, ast.Call)):
+            bld.current().loc = self.loc_of(node)
+        try:
+            return super().visit(node)
+        except TilecError as e:
+            if e.loc.line <= 0:
+                raise TilecError(e.msg, self.loc_of(node)) from None
+            raise
+        except (RecursionError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a foreign exception from user Python code: locate it at the user's line
+            raise TilecError(f"{type(e).__name__}: {e}", self.loc_of(node)) from None
+        finally:
+            if isinstance(node, ast.Call):
+                bld.current().loc = prev
+
+    def generic_visit(self, node: ast.AST) -> Any:
+        raise self.error(node, f"{type(node).__name__} is not supported in a tile program")
+
+    # ---- entry -------------------------------------------------------------------------------
+    def parse(self) -> PrimFunc:
+        fdef = self.tree.body[0]
+        if not isinstance(fdef, ast.FunctionDef):
+            raise TilecError(f"@T.prim_func must decorate a function, got {type(fdef).__name__}")
+        with bld.building() as b:
+            b.loc = self.loc_of(fdef)
+            params, sym_dims = self._params(fdef)
+            with b.frame() as stmts:
+                self._body(fdef.body)
+            body = bld.block(stmts)
+        return PrimFunc(self.pf.name, tuple(params), tuple(sym_dims), body, self.loc_of(fdef))
+
+    def _params(self, fdef: ast.FunctionDef) -> tuple[list[Param], list[Var]]:
+        params, sym_dims = [], []
+        a = fdef.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            raise self.error(fdef, "tile programs take plain positional parameters only")
+        fn_ann = getattr(self.pf.fn, "__annotations__", {})
+        for arg in a.args:
+            bld.current().loc = self.loc_of(arg)
+            if arg.annotation is None:
+                raise self.error(arg, f"parameter '{arg.arg}' needs an annotation such as T.Tensor((M, K), "
+                                      "'float16') or T.int32")
+            ann = fn_ann.get(arg.arg)
+            if ann is None or isinstance(ann, str):
+                ann = self.eval_python(arg.annotation)
+            if isinstance(ann, TensorSpec):
+                for d in ann.shape:
+                    if isinstance(d, Var) and d not in sym_dims:
+                        sym_dims.append(d)
+                buf = Buffer(bld.current().unique(arg.arg), ann.shape, ann.dtype, "global", self.loc_of(arg))
+                params.append(Param(arg.arg, buffer=buf))
+                self.scope.vars[arg.arg] = buf
+            elif isinstance(ann, dt.DType) or isinstance(ann, str):
+                d = dt.as_dtype(ann)
+                v = Var(bld.current().unique(arg.arg), d)
+                params.append(Param(arg.arg, var=v))
+                self.scope.vars[arg.arg] = v
+            else:
+                raise self.error(arg, f"parameter '{arg.arg}': annotation must be T.Tensor(shape, dtype) or a "
+                                      f"scalar dtype, got {ann!r}")
+        names = {d.name for d in sym_dims}
+        for p in params:
+            if p.name in names:
+                raise self.error(fdef, f"parameter '{p.name}' has the same name as a symbolic dim")
+        return params, sym_dims
+
+    def eval_python(self, node: ast.expr) -> Any:
+        """Evaluate an annotation or other compile-time expression with Python itself."""
+        code = compile(ast.Expression(node), self.file, "eval")
+        return eval(code, self.globals, {**self.closure, **self.scope.vars})  # noqa: S307 (user's own code)
+
+    # ---- statements ----------------------------------------------------------------------------
+    def _body(self, stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            self.visit(s)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant):
+            return  # docstrings, `...`
+        v = self.visit(node.value)
+        if isinstance(v, (KernelFrame, LoopSpec)):
+            raise self.error(node, "this T.* construct must be used in a `with` or `for` statement")
+
+    def visit_Pass(self, node: ast.Pass) -> None:
+        return None
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            raise self.error(node, "tile programs do not return values; write results into an output tensor")
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        v = self.visit(node.test)
+        if _is_ir(v):
+            raise self.error(node, "assert needs a compile-time condition")
+        if not v:
+            msg = self.visit(node.msg) if node.msg is not None else "assertion failed"
+            raise self.error(node, str(msg))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1:
+            raise self.error(node, "chained assignment (a = b = c) is not supported")
+        b = bld.current()
+        b.name_hint = node.targets[0].id if isinstance(node.targets[0], ast.Name) else None
+        try:
+            value = self.visit(node.value)
+        finally:
+            b.name_hint = None
+        self._assign(node.targets[0], value, node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is None:
+            raise self.error(node, "a declaration needs a value")
+        value = self.visit(node.value)
+        ann = self.eval_python(node.annotation)
+        if _is_ir(value) and isinstance(ann, dt.DType) and value.dtype != ann:
+            value = Cast(value, ann)
+        self._assign(node.target, value, node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        op = type(node.op)
+        if isinstance(node.target, ast.Name):
+            cur = self.visit(ast.Name(node.target.id, ast.Load(), lineno=node.lineno, col_offset=node.col_offset))
+            self._assign(node.target, self._binop(op, cur, self.visit(node.value), node), node)
+            return
+        if isinstance(node.target, ast.Subscript):
+            cur = self.visit(ast.Subscript(node.target.value, node.target.slice, ast.Load(),
+                                           lineno=node.lineno, col_offset=node.col_offset))
+            self._assign(node.target, self._binop(op, cur, self.visit(node.value), node), node)
+            return
+        raise self.error(node, "augmented assignment needs a name or a subscript target")
+
+    def _assign(self, target: ast.expr, value: Any, node: ast.AST) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            if _is_ir(value) or not hasattr(value, "__iter__"):
+                raise self.error(node, "cannot unpack a single value into several names")
+            vals = list(value)
+            if len(vals) != len(target.elts):
+                raise self.error(node, f"expected {len(target.elts)} values to unpack, got {len(vals)}")
+            for t, v in zip(target.elts, vals):
+                self._assign(t, v, node)
+            return
+        if isinstance(target, ast.Subscript):
+            self._store(target, value, node)
+            return
+        if not isinstance(target, ast.Name):
+            raise self.error(node, f"cannot assign to {type(target).__name__}")
+        name = target.id
+        cur = self.scope.vars.get(name, _UNSET)
+        if isinstance(cur, Buffer) and cur.scope == "var" and not isinstance(value, Buffer):
+            bld.current().emit(Store(cur, (const(0),), self._coerce(value, cur.dtype, node), self.loc_of(node)))
+            return
+        if _is_ir(value) and not isinstance(value, Var):
+            if name in self.scope.let_depth and self.scope.let_depth[name] < self.loop_depth:
+                raise self.error(node, f"'{name}' is assigned inside a loop but was defined outside it; declare it "
+                                       f"with `{name} = T.alloc_var(dtype)` to make it mutable")
+            v = Var(bld.current().unique(name), value.dtype)
+            bld.current().emit(Let(v, value, self.loc_of(node)))
+            self.scope.vars[name] = v
+            self.scope.let_depth[name] = self.loop_depth
+            return
+        self.scope.vars[name] = value
+
+    def _coerce(self, value: Any, dtype: dt.DType, node: ast.AST) -> Expr:
+        if isinstance(value, (Buffer, Region)) or not (_is_ir(value) or isinstance(value, (int, float, bool))):
+            raise self.error(node, f"cannot store {type(value).__name__} into a {dtype} element")
+        e = const(value, dtype)
+        return e if e.dtype == dtype else Cast(e, dtype)
+
+    def _store(self, target: ast.Subscript, value: Any, node: ast.AST) -> None:
+        buf = self.visit(target.value)
+        if not isinstance(buf, Buffer):
+            raise self.error(node, f"cannot assign into {type(buf).__name__}; only buffer elements can be stored")
+        idx = self._indices(target, buf)
+        if any(isinstance(i, slice) for i in idx):
+            raise self.error(node, f"slice assignment to {buf.name} is not supported; use T.fill, T.copy or a "
+                                   "T.Parallel loop")
+        bld.current().emit(Store(buf, tuple(const(i) for i in idx), self._coerce(value, buf.dtype, node),
+                                 self.loc_of(node)))
+
+    def visit_If(self, node: ast.If) -> None:
+        cond = self.visit(node.test)
+        if not _is_ir(cond):
+            self._body(node.body if cond else node.orelse)
+            return
+        b = bld.current()
+        with b.frame() as then:
+            self._body(node.body)
+        other = None
+        if node.orelse:
+            with b.frame() as other_stmts:
+                self._body(node.orelse)
+            other = bld.block(other_stmts)
+        b.emit(If(self._as_bool(cond), bld.block(then), other, self.loc_of(node)))
+
+    def _as_bool(self, c: Expr) -> Expr:
+        return c if c.dtype == dt.boolean else binop("!=", c, 0)
+
+    def visit_While(self, node: ast.While) -> None:
+        if node.orelse:
+            raise self.error(node, "while/else is not supported")
+        cond = self.visit(node.test)
+        if not _is_ir(cond):
+            raise self.error(node, "the condition of a while loop must be a runtime value (e.g. a T.alloc_var)")
+        b = bld.current()
+        self.loop_depth += 1
+        with b.frame() as body:
+            self._body(node.body)
+        self.loop_depth -= 1
+        b.emit(While(self._as_bool(cond), bld.block(body), self.loc_of(node)))
+
+    def visit_With(self, node: ast.With) -> None:
+        if len(node.items) != 1:
+            raise self.error(node, "use one context manager per `with`")
+        item = node.items[0]
+        frame = self.visit(item.context_expr)
+        if not isinstance(frame, KernelFrame):
+            raise self.error(node, f"`with` supports T.Kernel(...) only, got {type(frame).__name__}")
+        b = bld.current()
+        if b.in_kernel:
+            raise self.error(node, "T.Kernel blocks cannot be nested")
+        names = self._target_names(item.optional_vars, node) if item.optional_vars is not None else []
+        ndims = sum(1 for g in frame.grid if as_int(g) != 1) or 1
+        if len(names) > 3:
+            raise self.error(node, f"T.Kernel binds at most 3 block indices, got {len(names)} names")
+        block_vars = tuple(Var(b.unique(names[i] if i < len(names) else f"b{'xyz'[i]}"), dt.int32) for i in range(3))
+        del ndims
+        for n, v in zip(names, block_vars):
+            self.scope.vars[n] = v
+        b.in_kernel = True
+        b.kernel_threads = frame.threads
+        with b.frame() as body:
+            self._body(node.body)
+        b.in_kernel = False
+        b.emit(Kernel(frame.grid, frame.threads, block_vars, bld.block(body), self.loc_of(node)))
+
+    def _target_names(self, t: ast.expr, node: ast.AST) -> list[str]:
+        if isinstance(t, ast.Name):
+            return [t.id]
+        if isinstance(t, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in t.elts):
+            return [e.id for e in t.elts]  # type: ignore[attr-defined]
+        raise self.error(node, "loop and block variables must be plain names")
+
+    def visit_For(self, node: ast.For) -> None:
+        if node.orelse:
+            raise self.error(node, "for/else is not supported")
+        it = self._loop_iter(node)
+        b = bld.current()
+        if not isinstance(it, LoopSpec):
+            for v in it:  # a Python iterable of compile-time values: unrolled by the front end
+                self._assign(node.target, v, node)
+                self._body(node.body)
+            return
+        names = self._target_names(node.target, node)
+        if it.kind == "parallel":
+            if len(names) != len(it.extents):
+                raise self.error(node, f"T.Parallel has {len(it.extents)} extents but the loop binds {len(names)} "
+                                       "names")
+            vars_ = tuple(Var(b.unique(n), dt.int32) for n in names)
+            for n, v in zip(names, vars_):
+                self.scope.vars[n] = v
+            with b.frame() as body:
+                self._body(node.body)
+            b.emit(Parallel(vars_, it.extents, bld.block(body), self.loc_of(node)))
+            return
+        if len(names) != 1:
+            raise self.error(node, "this loop binds exactly one name")
+        v = Var(b.unique(names[0]), dt.int32)
+        self.scope.vars[names[0]] = v
+        self.loop_depth += 1
+        with b.frame() as body:
+            self._body(node.body)
+        self.loop_depth -= 1
+        b.emit(For(v, simplify(const(it.start)), simplify(const(it.extents[0])), bld.block(body), it.kind,
+                   it.num_stages, it.order, it.stage, it.group, self.loc_of(node)))
+
+    def _loop_iter(self, node: ast.For) -> Any:
+        call = node.iter
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "range" \
+                and self._lookup("range", call.func) is builtins.range:
+            args = [self.visit(a) for a in call.args]
+            if len(args) == 3:
+                step = args[2]
+                if as_int(step) != 1:
+                    raise self.error(node, "range() with a step is not supported in a tile program; use T.serial "
+                                           "and compute the index")
+                args = args[:2]
+            if not 1 <= len(args) <= 2:
+                raise self.error(node, "range() takes 1 to 3 arguments")
+            start, stop = (0, args[0]) if len(args) == 1 else args
+            return LoopSpec("serial", (simplify(binop("-", stop, start) if _is_ir(stop) or _is_ir(start)
+                                                else const(stop - start)),), start)
+        it = self.visit(call)
+        if isinstance(it, LoopSpec):
+            return it
+        if _is_ir(it) or not hasattr(it, "__iter__"):
+            raise self.error(node, "a for loop needs T.Parallel/T.Pipelined/T.serial/T.unroll/range or a Python "
+                                   "iterable of compile-time values")
+        return it
+
+    def _unsupported(self, node: ast.AST) -> None:
+        raise self.error(node, f"{type(node).__name__} is not supported in a tile program")
+
+    visit_Break = visit_Continue = visit_FunctionDef = visit_ClassDef = visit_Try = _unsupported  # type: ignore
+    visit_Import = visit_ImportFrom = visit_Global = visit_Nonlocal = visit_Delete = _unsupported  # type: ignore
+
+    # ---- expressions ---------------------------------------------------------------------------
+    def _lookup(self, name: str, node: ast.AST) -> Any:
+        for table in (self.scope.vars, self.closure, self.globals, vars(builtins)):
+            if name in table:
+                return table[name]
+        raise self.error(node, f"unknown name '{name}'")
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        v = self._lookup(node.id, node)
+        if isinstance(v, Buffer) and v.scope == "var":
+            return Load(v, (const(0),), v.dtype, self.loc_of(node))
+        return v
+
+    def visit_Constant(self, node: ast.Constant) -> Any:
+        return node.value
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        base = self.visit(node.value)
+        if isinstance(base, Buffer) and node.attr in ("shape", "dtype"):
+            return getattr(base, node.attr)
+        try:
+            return getattr(base, node.attr)
+        except AttributeError:
+            name = getattr(base, "__name__", type(base).__name__)
+            raise self.error(node, f"'{name}' has no attribute '{node.attr}'") from None
+
+    def visit_Tuple(self, node: ast.Tuple) -> Any:
+        return tuple(self.visit(e) for e in node.elts)
+
+    def visit_List(self, node: ast.List) -> Any:
+        return [self.visit(e) for e in node.elts]
+
+    def visit_Dict(self, node: ast.Dict) -> Any:
+        return {self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
+        return self.eval_python(node)
+
+    def _binop(self, op: type, a: Any, b: Any, node: ast.AST) -> Any:
+        if _is_ir(a) or _is_ir(b):
+            if op not in _BINOPS:
+                raise self.error(node, f"operator {op.__name__} is not supported on runtime values")
+            return binop(_BINOPS[op], a, b)
+        if isinstance(a, (Buffer, Region)) or isinstance(b, (Buffer, Region)):
+            raise self.error(node, "arithmetic on whole buffers is not supported; index elements inside T.Parallel")
+        return _PYOPS[op](a, b)
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        return self._binop(type(node.op), self.visit(node.left), self.visit(node.right), node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        v = self.visit(node.operand)
+        if not _is_ir(v):
+            return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
+                    ast.Invert: operator.invert}[type(node.op)](v)
+        if isinstance(node.op, ast.USub):
+            return UnaryOp("neg", v, v.dtype)
+        if isinstance(node.op, ast.UAdd):
+            return v
+        if isinstance(node.op, ast.Not):
+            return UnaryOp("not", self._as_bool(v), dt.boolean)
+        return UnaryOp("invert", v, v.dtype)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        acc = self.visit(node.values[0])
+        for nxt in node.values[1:]:
+            if not _is_ir(acc):  # Python short-circuit on compile-time values
+                if (op == "and" and not acc) or (op == "or" and acc):
+                    return acc
+                acc = self.visit(nxt)
+                continue
+            v = self.visit(nxt)
+            if not _is_ir(v):
+                if (op == "and" and not v) or (op == "or" and v):
+                    return v
+                continue
+            acc = binop(op, self._as_bool(acc), self._as_bool(v))
+        return acc
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        left = self.visit(node.left)
+        result: Any = True
+        for op, rnode in zip(node.ops, node.comparators):
+            right = self.visit(rnode)
+            if _is_ir(left) or _is_ir(right):
+                if type(op) not in _CMPOPS:
+                    raise self.error(node, f"{type(op).__name__} is not supported on runtime values")
+                part: Any = binop(_CMPOPS[type(op)], left, right)
+            else:
+                part = _PYCMP[type(op)](left, right)
+            if result is True:
+                result = part
+            elif _is_ir(result) or _is_ir(part):
+                if not _is_ir(part):
+                    if not part:
+                        return False
+                    continue
+                result = binop("and", result, part) if _is_ir(result) else part
+            else:
+                result = result and part
+            left = right
+        return result
+
+    def visit_IfExp(self, node: ast.IfExp) -> Any:
+        c = self.visit(node.test)
+        if not _is_ir(c):
+            return self.visit(node.body) if c else self.visit(node.orelse)
+        return tmath.if_then_else(self._as_bool(c), self.visit(node.body), self.visit(node.orelse))
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        fn = self.visit(node.func)
+        args: list[Any] = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                args.extend(self.visit(a.value))
+            else:
+                args.append(self.visit(a))
+        kwargs = {}
+        for k in node.keywords:
+            if k.arg is None:
+                kwargs.update(self.visit(k.value))
+            else:
+                kwargs[k.arg] = self.visit(k.value)
+        if fn in _BUILTIN_OVERRIDES and any(_is_ir(a) for a in args):
+            fn = _BUILTIN_OVERRIDES[fn]
+            if fn is not tmath.abs and len(args) > 2:
+                out = args[0]
+                for a in args[1:]:
+                    out = fn(out, a)
+                return out
+        if fn in (builtins.float, builtins.int, builtins.bool) and args and _is_ir(args[0]):
+            return Cast(args[0], {builtins.float: dt.float32, builtins.int: dt.int32, builtins.bool: dt.boolean}[fn])
+        if not callable(fn):
+            raise self.error(node, f"'{type(fn).__name__}' object is not callable")
+        return fn(*args, **kwargs)
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        base = self.visit(node.value)
+        if isinstance(base, Buffer):
+            idx = self._indices(node, base)
+            if any(isinstance(i, slice) for i in idx):
+                return self._region(base, idx, node)
+            return Load(base, tuple(simplify(const(i)) for i in idx), base.dtype, self.loc_of(node))
+        key = self.visit(node.slice)
+        if _is_ir(key):
+            raise self.error(node, "runtime indices only work on buffers")
+        return base[key]
+
+    def visit_Slice(self, node: ast.Slice) -> Any:
+        return slice(None if node.lower is None else self.visit(node.lower),
+                     None if node.upper is None else self.visit(node.upper),
+                     None if node.step is None else self.visit(node.step))
+
+    def _indices(self, node: ast.Subscript, buf: Buffer) -> list:
+        sl = node.slice
+        elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+        idx = [self.visit(e) for e in elts]
+        if len(idx) != buf.ndim:
+            raise self.error(node, f"{buf.name} has {buf.ndim} dimensions but is indexed with {len(idx)}")
+        for i in idx:
+            if not (isinstance(i, slice) or _is_ir(i) or isinstance(i, int)):
+                raise self.error(node, f"index {i!r} of {buf.name} must be an integer or a slice")
+            if _is_ir(i) and not i.dtype.is_int:
+                raise self.error(node, f"index of {buf.name} has dtype {i.dtype}; indices must be integers")
+        return idx
+
+    def _region(self, buf: Buffer, idx: list, node: ast.AST) -> Region:
+        starts, extents = [], []
+        for d, i in enumerate(idx):
+            if not isinstance(i, slice):
+                starts.append(simplify(const(i)))
+                extents.append(1)
+                continue
+            if i.step is not None and as_int(i.step) != 1:
+                raise self.error(node, "strided slices are not supported")
+            lo = 0 if i.start is None else i.start
+            hi = buf.shape[d] if i.stop is None else i.stop
+            ext = simplify(binop("-", hi, lo)) if (_is_ir(hi) or _is_ir(lo)) else const(hi - lo)
+            n = as_int(ext)
+            if n is None and not (i.start is None and i.stop is None):
+                raise self.error(node, f"the slice {buf.name}[...] along dimension {d} has a runtime length; "
+                                       "tile extents must be compile-time ints")
+            if n is not None and n <= 0:
+                raise self.error(node, f"the slice of {buf.name} along dimension {d} is empty")
+            starts.append(simplify(const(lo)))
+            extents.append(n if n is not None else buf.shape[d])
+        return Region(buf, tuple(starts), tuple(extents))
+
+    def visit_Lambda(self, node: ast.Lambda) -> Any:
+        return self.eval_python(node)
+
+    def visit_ListComp(self, node: ast.ListComp) -> Any:
+        return self.eval_python(node)
+
+
+def parse(pf: PrimFuncDef) -> PrimFunc:
+    """Parse a prim_func into a PrimFunc.
+
+    Pre: `pf` wraps a function whose source is available (defined in a file).
+    Post: a PrimFunc whose body uses only IR nodes; compile-time Python values are folded.
+    Raises TilecError located at the user's line for every problem found.
+    """
+    if not isinstance(pf, PrimFuncDef):
+        raise TilecError(f"expected a @T.prim_func, got {type(pf).__name__}")
+    try:
+        p = Parser(pf)
+    except (OSError, TypeError) as e:
+        raise TilecError(f"cannot read the source of {pf.name}: {e}") from None
+    return p.parse()
+
+

@@ -1,0 +1,181 @@
+"""Algebraic simplification of integer index expressions via linear forms, plus constant folding.
+
+`linear_form(e)` writes an integer expression as {monomial: coeff} where a monomial is a sorted
+tuple of opaque atoms (Vars, or sub-expressions that are not linear); `simplify` folds constants
+and rebuilds the linear form canonically so that (bx + 1) * 64 - bx * 64 becomes 64.
+"""
+from __future__ import annotations
+
+from tilec.ir import dtypes as dt
+from tilec.ir.expr import BinOp, Call, Cast, Const, Expr, Load, Select, UnaryOp, Var, as_int, children, const
+
+Form = dict  # monomial (tuple of atom ids) -> int coefficient
+
+
+def _atom_key(e: Expr) -> tuple:
+    return (id(e),)
+
+
+def linear_form(e: Expr, atoms: dict) -> Form | None:
+    """{monomial: coeff} of an integer expression, or None when e is not an integer polynomial."""
+    if not isinstance(e, Expr):
+        return {(): int(e)}
+    if not e.dtype.is_int:
+        return None
+    if isinstance(e, Const):
+        return {(): int(e.value)}
+    if isinstance(e, BinOp) and e.op in ("+", "-", "*"):
+        a, b = linear_form(e.a, atoms), linear_form(e.b, atoms)
+        if a is None or b is None:
+            return None
+        if e.op == "+":
+            return _add(a, b, 1)
+        if e.op == "-":
+            return _add(a, b, -1)
+        return _mul(a, b)
+    key = _structural_key(e)
+    atoms.setdefault(key, e)
+    return {(key,): 1}
+
+
+def _structural_key(e: Expr) -> object:
+    if isinstance(e, Var):
+        return ("v", id(e))
+    if isinstance(e, Const):
+        return ("c", e.value)
+    return (type(e).__name__, getattr(e, "op", getattr(e, "fn", None)), id(getattr(e, "buffer", None)),
+            tuple(_structural_key(c) for c in children(e)))
+
+
+def _add(a: Form, b: Form, sign: int) -> Form:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + sign * v
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _mul(a: Form, b: Form) -> Form:
+    out: Form = {}
+    for ka, va in a.items():
+        for kb, vb in b.items():
+            k = tuple(sorted(ka + kb, key=repr))
+            out[k] = out.get(k, 0) + va * vb
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _rebuild(form: Form, atoms: dict, dtype: dt.DType) -> Expr:
+    const_term = form.get((), 0)
+    terms: Expr | None = None
+    for mono, coeff in sorted(((k, v) for k, v in form.items() if k), key=lambda kv: repr(kv[0])):
+        t: Expr | None = None
+        for a in mono:
+            t = atoms[a] if t is None else BinOp("*", t, atoms[a], dtype)
+        assert t is not None
+        if coeff != 1:
+            t = BinOp("*", t, Const(coeff, dtype), dtype)
+        terms = t if terms is None else BinOp("+", terms, t, dtype)
+    if terms is None:
+        return Const(const_term, dtype)
+    if const_term:
+        terms = BinOp("+", terms, Const(const_term, dtype), dtype)
+    return terms
+
+
+def simplify(e: object) -> Expr:
+    """Constant-fold and canonicalise integer polynomial parts of `e`."""
+    if not isinstance(e, Expr):
+        return const(e)  # type: ignore[arg-type]
+    e = _fold(e)
+    if e.dtype.is_int and isinstance(e, BinOp) and e.op in ("+", "-", "*"):
+        atoms: dict = {}
+        f = linear_form(e, atoms)
+        if f is not None:
+            return _rebuild(f, atoms, e.dtype)
+    return e
+
+
+def _fold(e: Expr) -> Expr:
+    if isinstance(e, BinOp):
+        a, b = simplify(e.a), simplify(e.b)
+        ia, ib = as_int(a), as_int(b)
+        if ia is not None and ib is not None and e.dtype.is_int and isinstance(a, Const) and isinstance(b, Const):
+            v = _int_op(e.op, ia, ib)
+            if v is not None:
+                return Const(v, e.dtype)
+        if e.op == "*" and (ia == 0 or ib == 0) and e.dtype.is_int:
+            return Const(0, e.dtype)
+        if e.op == "*" and ib == 1:
+            return a
+        if e.op == "*" and ia == 1:
+            return b
+        if e.op in ("+", "-") and ib == 0:
+            return a
+        if e.op == "+" and ia == 0:
+            return b
+        if e.op == "//" and ib == 1:
+            return a
+        if e.op == "%" and ib == 1:
+            return Const(0, e.dtype)
+        return e if (a is e.a and b is e.b) else BinOp(e.op, a, b, e.dtype)
+    if isinstance(e, UnaryOp):
+        a = simplify(e.a)
+        if e.op == "neg" and isinstance(a, Const):
+            return Const(-a.value, e.dtype)
+        return e if a is e.a else UnaryOp(e.op, a, e.dtype)
+    if isinstance(e, Cast):
+        v = simplify(e.value)
+        if v.dtype == e.dtype:
+            return v
+        if isinstance(v, Const) and e.dtype.is_int and v.dtype.is_int:
+            return Const(int(v.value), e.dtype)
+        return e if v is e.value else Cast(v, e.dtype)
+    if isinstance(e, Select):
+        c = simplify(e.cond)
+        if isinstance(c, Const):
+            return simplify(e.a) if c.value else simplify(e.b)
+        return Select(c, simplify(e.a), simplify(e.b), e.dtype)
+    if isinstance(e, Call):
+        return Call(e.fn, tuple(simplify(a) for a in e.args), e.dtype)
+    if isinstance(e, Load):
+        return Load(e.buffer, tuple(simplify(i) for i in e.indices), e.dtype, e.loc)
+    return e
+
+
+def _int_op(op: str, a: int, b: int) -> int | bool | None:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "//" and b != 0:
+        q = abs(a) // abs(b)  # C semantics: round toward zero
+        return q if (a >= 0) == (b > 0) else -q
+    if op == "%" and b != 0:
+        r = abs(a) % abs(b)
+        return r if a >= 0 else -r
+    if op == "min":
+        return min(a, b)
+    if op == "max":
+        return max(a, b)
+    if op == "<<":
+        return a << b
+    if op == ">>":
+        return a >> b
+    if op == "&":
+        return a & b
+    if op == "|":
+        return a | b
+    if op == "^":
+        return a ^ b
+    return None
+
+
+def static_int(e: object) -> int | None:
+    """The compile-time integer value of `e` after simplification, or None."""
+    v = as_int(e)  # type: ignore[arg-type]
+    if v is not None:
+        return v
+    if isinstance(e, Expr):
+        return as_int(simplify(e))
+    return None

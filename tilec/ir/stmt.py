@@ -1,0 +1,187 @@
+"""Statements of the tile IR: structure (kernels, loops, branches, stores) and the TileOp base.
+
+Concrete tile ops (Copy, Gemm, Fill, Reduce, ...) are defined next to their language function and
+rules in `tilec/language/<group>.py`; they subclass `TileOp` here. Lowered code uses the low-level
+statements at the bottom of this module (`Sync`, `DeviceCall`, `LocalDecl`, ...).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tilec.errors import NO_LOC, SourceLoc
+from tilec.ir.buffer import Buffer
+from tilec.ir.expr import Expr, Var
+
+
+@dataclass(frozen=True, eq=False)
+class Stmt:
+    """Base of statements. Every statement has a source location."""
+
+
+@dataclass(frozen=True, eq=False)
+class Seq(Stmt):
+    stmts: tuple
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Kernel(Stmt):
+    """`with T.Kernel(*grid, threads=) as block_vars:` — one launch. grid has 3 entries (Exprs)."""
+
+    grid: tuple
+    threads: int
+    block_vars: tuple
+    body: Stmt
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Alloc(Stmt):
+    """Declares `buffer` (shared/fragment/local/var scopes) at this point of the kernel body."""
+
+    buffer: Buffer
+    init: Expr | None = None
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class For(Stmt):
+    """A sequential loop `for var in [start, start + extent)`.
+
+    kind: "serial", "unroll" or "pipelined" (T.Pipelined; num_stages/order/stage/group apply).
+    """
+
+    var: Var
+    start: Expr
+    extent: Expr
+    body: Stmt
+    kind: str = "serial"
+    num_stages: int = 0
+    order: tuple = ()
+    stage: tuple = ()
+    group: tuple = ()
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Parallel(Stmt):
+    """`for i, j in T.Parallel(M, N)`: element-wise body over a static iteration space."""
+
+    vars: tuple
+    extents: tuple
+    body: Stmt
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class If(Stmt):
+    cond: Expr
+    then: Stmt
+    else_: Stmt | None = None
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class While(Stmt):
+    cond: Expr
+    body: Stmt
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Store(Stmt):
+    buffer: Buffer
+    indices: tuple
+    value: Expr
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Let(Stmt):
+    """Binds an immutable scalar `var = value` for the rest of the enclosing block."""
+
+    var: Var
+    value: Expr
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Annotate(Stmt):
+    """Schedule annotations: kind "layout" (value: {Buffer: layout}) or "swizzle" (value: (panel, enable))."""
+
+    kind: str
+    value: object
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class TileOp(Stmt):
+    """Base of tile operations (T.copy, T.gemm, ...). Subclasses live in tilec/language/."""
+
+    def regions(self) -> tuple:
+        """The Regions this op reads or writes (for analyses)."""
+        return ()
+
+
+# ---- low-level statements produced by lowering ----------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Sync(Stmt):
+    """__syncthreads()."""
+
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class DeviceCall(Stmt):
+    """A call of a device-header function: `fn<template_args>(args)`; args are Exprs or BufferPtrs."""
+
+    fn: str
+    args: tuple
+    template_args: tuple = ()
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class BufferPtr:
+    """Address of element `offset` (flat, in elements) of a buffer, as a device-call argument."""
+
+    buffer: Buffer
+    offset: Expr | int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class LocalDecl(Stmt):
+    """Declares a per-thread register array (a lowered fragment/local buffer) of `size` elements."""
+
+    buffer: Buffer
+    size: int
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class VecCopy(Stmt):
+    """Copy `nbytes` (4, 8 or 16) from src to dst element addresses, skipped (or zero-filled when `zfill`)
+    where `pred` is false. async_=True issues cp.async (global->shared only)."""
+
+    dst: BufferPtr
+    src: BufferPtr
+    nbytes: int
+    pred: Expr | None = None
+    zfill: bool = True
+    async_: bool = False
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+def seq(*stmts: Stmt | None) -> Stmt:
+    """A Seq of the non-None statements, flattened; a single statement stays itself."""
+    out: list[Stmt] = []
+    for s in stmts:
+        if s is None:
+            continue
+        if isinstance(s, Seq):
+            out.extend(s.stmts)
+        else:
+            out.append(s)
+    return out[0] if len(out) == 1 else Seq(tuple(out))

@@ -1,0 +1,25 @@
+"""Schedule annotations: T.annotate_layout and T.use_swizzle."""
+from __future__ import annotations
+
+from tilec.errors import TilecError
+from tilec.ir.buffer import Buffer
+from tilec.ir.stmt import Annotate
+from tilec.language.builder import current, loc
+
+
+def annotate_layout(layouts: dict) -> None:
+    """Fix the layout of some buffers: `T.annotate_layout({A_shared: layout})` (layouts from tilec.layout)."""
+    b = current("T.annotate_layout")
+    if not isinstance(layouts, dict) or not all(isinstance(k, Buffer) for k in layouts):
+        raise TilecError("T.annotate_layout expects a dict {buffer: layout}", loc())
+    b.emit(Annotate("layout", dict(layouts), loc()))
+
+
+def use_swizzle(panel_size: int = 8, order: str = "row", enable: bool = True) -> None:
+    """Rasterize thread blocks in panels of `panel_size` rows for L2 reuse (block index remapping)."""
+    b = current("T.use_swizzle")
+    if not isinstance(panel_size, int) or panel_size <= 0:
+        raise TilecError(f"T.use_swizzle: panel_size must be a positive int, got {panel_size!r}", loc())
+    if order not in ("row", "column"):
+        raise TilecError(f"T.use_swizzle: order must be 'row' or 'column', got {order!r}", loc())
+    b.emit(Annotate("swizzle", (panel_size, order, bool(enable)), loc()))

@@ -1,0 +1,83 @@
+"""Loop constructors: T.Parallel, T.Pipelined, T.serial, T.unroll (the front end's `for` consumes them)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tilec.errors import TilecError
+from tilec.ir.expr import Expr, as_int, const
+from tilec.language.builder import current, loc
+
+
+@dataclass
+class LoopSpec:
+    """What a loop constructor returns: the front end turns it into ir.For / ir.Parallel."""
+
+    kind: str  # serial | unroll | pipelined | parallel
+    extents: tuple
+    start: object = 0
+    num_stages: int = 0
+    order: tuple = ()
+    stage: tuple = ()
+    group: tuple = ()
+
+
+def _range_args(what: str, args: tuple) -> tuple[Expr, Expr]:
+    if len(args) == 1:
+        start, stop = 0, args[0]
+    elif len(args) == 2:
+        start, stop = args
+    else:
+        raise TilecError(f"{what}: expected (stop) or (start, stop), got {len(args)} arguments", loc())
+    for v in (start, stop):
+        if not isinstance(v, Expr) and as_int(v) is None:
+            raise TilecError(f"{what}: bounds must be ints or integer expressions, got {v!r}", loc())
+    s, e = const(start), const(stop)
+    if isinstance(s, Expr) and as_int(s) == 0:
+        return s, e
+    return s, e - s
+
+
+def serial(*args: object) -> LoopSpec:
+    """A sequential loop: `for k in T.serial(n)` or `T.serial(start, stop)`."""
+    current("T.serial")
+    start, extent = _range_args("T.serial", args)
+    return LoopSpec("serial", (extent,), start)
+
+
+def unroll(*args: object) -> LoopSpec:
+    """A sequential loop the compiler fully unrolls."""
+    current("T.unroll")
+    start, extent = _range_args("T.unroll", args)
+    return LoopSpec("unroll", (extent,), start)
+
+
+def Pipelined(*args: object, num_stages: int = 0, order: object = None, stage: object = None,  # noqa: N802
+              group: object = None) -> LoopSpec:
+    """A sequential loop whose global->shared copies are software-pipelined `num_stages` deep.
+
+    The copies of iteration k + num_stages - 1 are issued while iteration k computes. `order`,
+    `stage` and `group` (TileLang's manual pipeline annotations) are accepted and recorded.
+    """
+    current("T.Pipelined")
+    start, extent = _range_args("T.Pipelined", args)
+    if as_int(num_stages) is None or num_stages < 0:
+        raise TilecError(f"T.Pipelined: num_stages must be a non-negative int, got {num_stages!r}", loc())
+    return LoopSpec("pipelined", (extent,), start, int(num_stages), tuple(order or ()), tuple(stage or ()),
+                    tuple(group or ()))
+
+
+def Parallel(*extents: object) -> LoopSpec:  # noqa: N802
+    """Element-wise loop nest over a tile: `for i, j in T.Parallel(M, N)`; extents are compile-time ints.
+
+    The body runs once per element; the compiler distributes elements over threads by layout.
+    """
+    current("T.Parallel")
+    if not extents:
+        raise TilecError("T.Parallel needs at least one extent", loc())
+    out = []
+    for e in extents:
+        v = as_int(e)
+        if v is None or v <= 0:
+            raise TilecError(f"T.Parallel: extents must be positive compile-time ints, got {e!r}", loc())
+        out.append(v)
+    return LoopSpec("parallel", tuple(out))

@@ -1,0 +1,70 @@
+"""Launch metadata of a compiled kernel: the contract between codegen, the JIT runtime and the AOT stubs.
+
+Codegen fills it; runtime/ and bindings/ read it. It is plain data (JSON-serialisable through
+`to_json`), so it never imports compiler internals.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of the kernel as the user passes it.
+
+    kind: "tensor" (a device array) or "scalar" (a Python number).
+    dtype: a tilec dtype name ("float16", "bfloat16", "float32", "int32", ...).
+    shape: per dimension either an int (fixed) or a str naming a symbolic dim (bound at call time).
+    """
+
+    name: str
+    kind: str
+    dtype: str
+    shape: tuple = ()
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """One `with T.Kernel(...)` block: its entry symbol and launch configuration.
+
+    grid: three C/Python-compatible integer expressions over the symbolic dim names
+          (only + - * // % min max parentheses and integers), e.g. "((M + 127) // 128)".
+    threads: threads per block.
+    smem_bytes: dynamic shared memory bytes.
+    """
+
+    entry: str
+    grid: tuple
+    threads: int
+    smem_bytes: int = 0
+    cluster: tuple = (1, 1, 1)
+
+
+@dataclass(frozen=True)
+class KernelMetadata:
+    """Everything needed to call a compiled tile program.
+
+    The device entry points take, in order: one pointer per tensor param (in `params` order),
+    one value per scalar param (in `params` order), then one int32 per symbolic dim in `sym_dims` order.
+    """
+
+    name: str
+    params: tuple = ()
+    sym_dims: tuple = ()
+    launches: tuple = ()
+    target: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> "KernelMetadata":
+        d = json.loads(text)
+        params = tuple(ParamSpec(p["name"], p["kind"], p["dtype"], tuple(p["shape"])) for p in d["params"])
+        launches = tuple(
+            LaunchSpec(l["entry"], tuple(l["grid"]), l["threads"], l["smem_bytes"], tuple(l["cluster"]))
+            for l in d["launches"]
+        )
+        return KernelMetadata(d["name"], params, tuple(d["sym_dims"]), launches, d["target"], d.get("extra", {}))
