@@ -44,6 +44,24 @@ class Expr:
     def __mod__(self, o: ExprLike) -> Expr:
         return binop("%", self, o)
 
+    def __and__(self, o: ExprLike) -> Expr:
+        return binop("&", self, o)
+
+    def __rand__(self, o: ExprLike) -> Expr:
+        return binop("&", o, self)
+
+    def __xor__(self, o: ExprLike) -> Expr:
+        return binop("^", self, o)
+
+    def __rxor__(self, o: ExprLike) -> Expr:
+        return binop("^", o, self)
+
+    def __rshift__(self, o: ExprLike) -> Expr:
+        return binop(">>", self, o)
+
+    def __lshift__(self, o: ExprLike) -> Expr:
+        return binop("<<", self, o)
+
     def __lt__(self, o: ExprLike) -> Expr:  # type: ignore[override]
         return binop("<", self, o)
 

@@ -33,6 +33,7 @@ class Kernel(Stmt):
     block_vars: tuple
     body: Stmt
     loc: SourceLoc = field(default=NO_LOC, compare=False)
+    swizzle: tuple = ()  # (panel_size, order) of T.use_swizzle block rasterization, set by lowering
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,3 +186,33 @@ def seq(*stmts: Stmt | None) -> Stmt:
         else:
             out.append(s)
     return out[0] if len(out) == 1 else Seq(tuple(out))
+
+
+@dataclass(frozen=True, eq=False)
+class StoreVec(Stmt):
+    """Store len(values) consecutive elements at flat element `offset` of `buffer` as one vector store."""
+
+    buffer: Buffer
+    offset: Expr
+    values: tuple
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class LoadVec(Stmt):
+    """Load len(slots) consecutive elements from flat `offset` of `src` with one vector load into the
+    per-thread array `dst` at local indices `slots` (converted to dst's dtype)."""
+
+    dst: Buffer
+    slots: tuple
+    src: Buffer
+    offset: Expr
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Scope(Stmt):
+    """A nested C scope `{ body }` (names declared inside stay inside: each unrolled copy of a loop body)."""
+
+    body: Stmt
+    loc: SourceLoc = field(default=NO_LOC, compare=False)

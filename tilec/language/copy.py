@@ -22,6 +22,7 @@ class Copy(TileOp):
     src: Region
     dst: Region
     loc: SourceLoc = field(default=NO_LOC, compare=False)
+    async_: bool = False  # set by pipeline_loops: issue as cp.async, completion tracked by commit/wait groups
 
     def regions(self) -> tuple:
         return (self.src, self.dst)

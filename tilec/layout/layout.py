@@ -333,10 +333,20 @@ def coalesce(layout: Layout, profile: IntTuple | None = None) -> Layout:
     """
     if isinstance(profile, tuple):
         return _by_mode(coalesce, layout, tuple(1 if p is None else p for p in profile))
+    return _from_lists(*_coalesce_modes(layout, keep_tail=False))
+
+
+def _coalesce_modes(layout: Layout, keep_tail: bool) -> tuple[list[int], list[int]]:
+    """Coalesced flat (shapes, strides).
+
+    With `keep_tail`, the result also agrees with `layout` past its size, where the last mode is unbounded: a
+    trailing size-1 mode is kept for its stride (composition relies on this extension).
+    """
+    leaves = list(zip(flatten_tuple(layout.shape), flatten_tuple(layout.stride)))
     shapes, strides = [1], [0]
-    for s, d in zip(flatten_tuple(layout.shape), flatten_tuple(layout.stride)):
-        if s == 1:
-            continue  # a size-1 mode contributes nothing whatever its stride
+    for k, (s, d) in enumerate(leaves):
+        if s == 1 and not (keep_tail and k == len(leaves) - 1):
+            continue  # a size-1 mode contributes nothing on [0, size) whatever its stride
         if shapes[-1] == 1:
             shapes[-1], strides[-1] = s, d
         elif shapes[-1] * strides[-1] == d:
@@ -344,7 +354,7 @@ def coalesce(layout: Layout, profile: IntTuple | None = None) -> Layout:
         else:
             shapes.append(s)
             strides.append(d)
-    return _from_lists(shapes, strides)
+    return shapes, strides
 
 
 def composition(a: Layout, b: Tiler) -> Layout:
@@ -353,6 +363,9 @@ def composition(a: Layout, b: Tiler) -> Layout:
     Args:
         a: the outer layout (its last mode is treated as unbounded, as in CuTe).
         b: a Layout, an int `n` (meaning `n:1`), or a tuple of those / None applied by mode to `a`'s modes.
+
+    A B of several modes is composed mode by mode, `(A o B0, A o B1, ...)`, which is `A o B` when B's modes
+    address disjoint coordinates of A (tilers, injective B); as in CuTe this is not checked.
 
     Raises:
         ValueError: B's strides and shapes do not meet CuTe's divisibility conditions with A's modes, so that
@@ -373,8 +386,7 @@ def _compose_1d(a: Layout, shape: int, stride: int) -> Layout:
     """`A o (shape:stride)`: walk A's coalesced modes, taking every `stride`-th element until `shape` are taken."""
     if stride == 0:
         return Layout(shape, 0)
-    flat = coalesce(a)
-    shapes, strides = flatten_tuple(flat.shape), flatten_tuple(flat.stride)
+    shapes, strides = _coalesce_modes(a, keep_tail=True)
     out_shape: list[int] = []
     out_stride: list[int] = []
     rest_shape, rest_stride = shape, stride
@@ -403,9 +415,9 @@ def _compose_1d(a: Layout, shape: int, stride: int) -> Layout:
 
 
 def complement(a: Layout | int, cotarget: IntTuple = 1) -> Layout:
-    """The layout C that fills the gaps of A: `(A, C)` is a bijection onto `[0, size(A) * size(C))`, which is >= cotarget.
+    """The layout C that fills the gaps of A, so that `(A, C)` is a bijection onto `[0, size(A) * size(C))`.
 
-    C is injective, ordered by stride, and its image meets A's only at 0.
+    `size(A) * size(C) >= cotarget`; C is injective, ordered by stride, and its image meets A's only at 0.
 
     Args:
         a: an injective layout whose sorted modes are "complementable" (each stride divisible by the extent

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tilec.layout.layout import IntTuple, Layout, Tiler, as_int_tuple, composition
+from tilec.layout.layout import IntTuple, Layout, Tiler, composition
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ class ComposedLayout:
             raise TypeError(f"ComposedLayout: expected (Swizzle, int, Layout), found "
                             f"({type(self.swizzle).__name__}, {type(self.offset).__name__}, "
                             f"{type(self.layout).__name__})")
-        object.__setattr__(self, "offset", as_int_tuple(self.offset, "ComposedLayout offset", 0))
+        if isinstance(self.offset, bool) or not isinstance(self.offset, int) or self.offset < 0:
+            raise ValueError(f"ComposedLayout: offset must be an int >= 0, found {self.offset!r}")
 
     @property
     def shape(self) -> IntTuple:
@@ -161,8 +162,9 @@ def make_smem_tile_layout(rows: int, cols: int, elem_bytes: int) -> ComposedLayo
     Raises:
         ValueError: bad sizes or element width.
     """
-    rows = as_int_tuple(rows, "make_smem_tile_layout rows", 1)  # type: ignore[assignment]
-    cols = as_int_tuple(cols, "make_smem_tile_layout cols", 1)  # type: ignore[assignment]
+    for name, v in (("rows", rows), ("cols", cols)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"make_smem_tile_layout: {name} must be a positive int, found {v!r}")
     if elem_bytes not in (1, 2, 4, 8, 16):
         raise ValueError(f"make_smem_tile_layout: elem_bytes must be 1, 2, 4, 8 or 16, found {elem_bytes}")
     vec = _CHUNK_BYTES // elem_bytes

@@ -27,6 +27,7 @@ _CACHE_FORMAT = "1"  # bump when the cache entry layout or the command line chan
 # -- discovery -----------------------------------------------------------------------------------------------
 
 _PYPI_LAYOUTS = ("nvidia/cuda_nvcc/bin/nvcc", "nvidia/cu13/bin/nvcc", "nvidia/cu12/bin/nvcc")
+_DEFAULT_CUDA_HOME = "/usr/local/cuda"
 
 
 def _site_dirs() -> list[str]:
@@ -60,8 +61,8 @@ def find_nvcc() -> str:
     found = shutil.which("nvcc", path=env.search_path())
     if found:
         return found
-    if _is_exe(Path("/usr/local/cuda/bin/nvcc")):
-        return "/usr/local/cuda/bin/nvcc"
+    if _is_exe(Path(_DEFAULT_CUDA_HOME) / "bin" / "nvcc"):
+        return str(Path(_DEFAULT_CUDA_HOME) / "bin" / "nvcc")
     for d in _site_dirs():
         for rel in _PYPI_LAYOUTS:
             if _is_exe(Path(d) / rel):

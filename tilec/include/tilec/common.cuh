@@ -49,11 +49,12 @@ inline constexpr bool always_false_int = false;
 /// arguments (so overload resolution always picks it) and fails to compile only when called, with a
 /// message naming the PTX instruction and the SM it needs, e.g. TILEC_ARCH_UNSUPPORTED(
 /// cp_async_commit_group, "cp.async.commit_group", "sm_80").
-#define TILEC_ARCH_UNSUPPORTED(name, ptx, sm)                                                          \
-    template <class... Args>                                                                           \
-    __device__ void name(Args&&...) {                                                                  \
-        static_assert(::tilec::detail::always_false<Args...>, ptx " needs " sm " or newer (compile "  \
-                                                              "with -arch=" sm " or a later target)"); \
+#define TILEC_ARCH_UNSUPPORTED(name, ptx, sm)                                                              \
+    template <class... Args>                                                                               \
+    __device__ void name(Args&&...) {                                                                      \
+        static_assert(::tilec::detail::always_false<Args...>, ptx " needs " sm                             \
+                                                                  " or newer (compile "                    \
+                                                                  "with -arch=" sm " or a later target)"); \
     }
 
 namespace tilec {
@@ -114,7 +115,8 @@ TILEC_HOST_DEVICE T infinity() {
     } else if constexpr (std::is_same_v<T, int>) {
         return 0x7fffffff;
     } else {
-        static_assert(detail::always_false<T>, "tilec::infinity<T>: T must be float, double, half_t, bfloat16_t or int");
+        static_assert(detail::always_false<T>,
+                      "tilec::infinity<T>: T must be float, double, half_t, bfloat16_t or int");
     }
 }
 

@@ -33,7 +33,9 @@ TILEC_DEVICE void st_global_b32(void* p, uint32_t v) { *static_cast<uint32_t*>(p
 
 /// Loads that return zeros instead of reading when pred is false (tiles at a tensor's edge). The
 /// compiler turns the select into a predicated load, so p need not be a valid address when !pred.
-TILEC_DEVICE uint4 ld_global_v4_zfill(const void* p, bool pred) { return pred ? ld_global_v4(p) : make_uint4(0, 0, 0, 0); }
+TILEC_DEVICE uint4 ld_global_v4_zfill(const void* p, bool pred) {
+    return pred ? ld_global_v4(p) : make_uint4(0, 0, 0, 0);
+}
 TILEC_DEVICE uint2 ld_global_v2_zfill(const void* p, bool pred) { return pred ? ld_global_v2(p) : make_uint2(0, 0); }
 TILEC_DEVICE uint32_t ld_global_b32_zfill(const void* p, bool pred) { return pred ? ld_global_b32(p) : 0u; }
 

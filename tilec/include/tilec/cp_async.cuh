@@ -23,8 +23,9 @@ TILEC_ARCH_UNSUPPORTED(cp_async_commit_group, "cp.async.commit_group", "sm_80")
 TILEC_ARCH_UNSUPPORTED(cp_async_wait_all, "cp.async.wait_all", "sm_80")
 template <int N>
 __device__ void cp_async_wait_group() {
-    static_assert(detail::always_false_int<N>, "cp.async.wait_group needs sm_80 or newer (compile with -arch=sm_80 "
-                                               "or a later target)");
+    static_assert(detail::always_false_int<N>,
+                  "cp.async.wait_group needs sm_80 or newer (compile with -arch=sm_80 "
+                  "or a later target)");
 }
 
 #else

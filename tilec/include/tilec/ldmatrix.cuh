@@ -26,18 +26,18 @@ namespace tilec {
 TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x1_shared_b16, "ldmatrix.sync.aligned.m8n8.x1.shared.b16", "sm_75")
 TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x2_shared_b16, "ldmatrix.sync.aligned.m8n8.x2.shared.b16", "sm_75")
 TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x4_shared_b16, "ldmatrix.sync.aligned.m8n8.x4.shared.b16", "sm_75")
-TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x1_trans_shared_b16, "ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16", "sm_75")
-TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x2_trans_shared_b16, "ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16", "sm_75")
-TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x4_trans_shared_b16, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16", "sm_75")
+TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x1_trans_shared_b16, "ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16",
+                       "sm_75")
+TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x2_trans_shared_b16, "ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16",
+                       "sm_75")
+TILEC_ARCH_UNSUPPORTED(ldmatrix_sync_aligned_m8n8_x4_trans_shared_b16, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16",
+                       "sm_75")
 
 #else
 
 // Lane t receives (row t/4, cols 2*(t%4)+{0,1}) of matrix q in dq.
 TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x1_shared_b16(uint32_t& d0, uint32_t smem_addr) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x1.shared.b16 {%0}, [%1];\n"
-                 : "=r"(d0)
-                 : "r"(smem_addr)
-                 : "memory");
+    asm volatile("ldmatrix.sync.aligned.m8n8.x1.shared.b16 {%0}, [%1];\n" : "=r"(d0) : "r"(smem_addr) : "memory");
 }
 TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x2_shared_b16(uint32_t& d0, uint32_t& d1, uint32_t smem_addr) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
@@ -45,7 +45,8 @@ TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x2_shared_b16(uint32_t& d0, uint32_
                  : "r"(smem_addr)
                  : "memory");
 }
-TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x4_shared_b16(uint32_t& d0, uint32_t& d1, uint32_t& d2, uint32_t& d3, uint32_t smem_addr) {
+TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x4_shared_b16(uint32_t& d0, uint32_t& d1, uint32_t& d2, uint32_t& d3,
+                                                           uint32_t smem_addr) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(d0), "=r"(d1), "=r"(d2), "=r"(d3)
                  : "r"(smem_addr)
@@ -55,10 +56,7 @@ TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x4_shared_b16(uint32_t& d0, uint32_
 // .trans: lane t receives (rows 2*(t%4)+{0,1}, col t/4) of matrix q in dq, e.g. the mma B operand
 // of a K x N row-major tile.
 TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x1_trans_shared_b16(uint32_t& d0, uint32_t smem_addr) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16 {%0}, [%1];\n"
-                 : "=r"(d0)
-                 : "r"(smem_addr)
-                 : "memory");
+    asm volatile("ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16 {%0}, [%1];\n" : "=r"(d0) : "r"(smem_addr) : "memory");
 }
 TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x2_trans_shared_b16(uint32_t& d0, uint32_t& d1, uint32_t smem_addr) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n"
@@ -66,7 +64,8 @@ TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x2_trans_shared_b16(uint32_t& d0, u
                  : "r"(smem_addr)
                  : "memory");
 }
-TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x4_trans_shared_b16(uint32_t& d0, uint32_t& d1, uint32_t& d2, uint32_t& d3, uint32_t smem_addr) {
+TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x4_trans_shared_b16(uint32_t& d0, uint32_t& d1, uint32_t& d2, uint32_t& d3,
+                                                                 uint32_t smem_addr) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(d0), "=r"(d1), "=r"(d2), "=r"(d3)
                  : "r"(smem_addr)
@@ -80,19 +79,19 @@ TILEC_DEVICE void ldmatrix_sync_aligned_m8n8_x4_trans_shared_b16(uint32_t& d0, u
 TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x1_shared_b16, "stmatrix.sync.aligned.m8n8.x1.shared.b16", "sm_90")
 TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x2_shared_b16, "stmatrix.sync.aligned.m8n8.x2.shared.b16", "sm_90")
 TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x4_shared_b16, "stmatrix.sync.aligned.m8n8.x4.shared.b16", "sm_90")
-TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x1_trans_shared_b16, "stmatrix.sync.aligned.m8n8.x1.trans.shared.b16", "sm_90")
-TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x2_trans_shared_b16, "stmatrix.sync.aligned.m8n8.x2.trans.shared.b16", "sm_90")
-TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x4_trans_shared_b16, "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16", "sm_90")
+TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x1_trans_shared_b16, "stmatrix.sync.aligned.m8n8.x1.trans.shared.b16",
+                       "sm_90")
+TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x2_trans_shared_b16, "stmatrix.sync.aligned.m8n8.x2.trans.shared.b16",
+                       "sm_90")
+TILEC_ARCH_UNSUPPORTED(stmatrix_sync_aligned_m8n8_x4_trans_shared_b16, "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16",
+                       "sm_90")
 
 #else
 
 // Lane t supplies (row t/4, cols 2*(t%4)+{0,1}) of matrix q in sq, e.g. an mma C fragment pair packed
 // to b16x2; lanes 8q..8q+7 give the row addresses of matrix q, as for ldmatrix.
 TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x1_shared_b16(uint32_t smem_addr, uint32_t s0) {
-    asm volatile("stmatrix.sync.aligned.m8n8.x1.shared.b16 [%0], {%1};\n"
-                 :
-                 : "r"(smem_addr), "r"(s0)
-                 : "memory");
+    asm volatile("stmatrix.sync.aligned.m8n8.x1.shared.b16 [%0], {%1};\n" : : "r"(smem_addr), "r"(s0) : "memory");
 }
 TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x2_shared_b16(uint32_t smem_addr, uint32_t s0, uint32_t s1) {
     asm volatile("stmatrix.sync.aligned.m8n8.x2.shared.b16 [%0], {%1, %2};\n"
@@ -100,7 +99,8 @@ TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x2_shared_b16(uint32_t smem_addr, u
                  : "r"(smem_addr), "r"(s0), "r"(s1)
                  : "memory");
 }
-TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x4_shared_b16(uint32_t smem_addr, uint32_t s0, uint32_t s1, uint32_t s2, uint32_t s3) {
+TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x4_shared_b16(uint32_t smem_addr, uint32_t s0, uint32_t s1, uint32_t s2,
+                                                           uint32_t s3) {
     asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};\n"
                  :
                  : "r"(smem_addr), "r"(s0), "r"(s1), "r"(s2), "r"(s3)
@@ -109,10 +109,7 @@ TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x4_shared_b16(uint32_t smem_addr, u
 
 // .trans: lane t supplies (rows 2*(t%4)+{0,1}, col t/4) of matrix q.
 TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x1_trans_shared_b16(uint32_t smem_addr, uint32_t s0) {
-    asm volatile("stmatrix.sync.aligned.m8n8.x1.trans.shared.b16 [%0], {%1};\n"
-                 :
-                 : "r"(smem_addr), "r"(s0)
-                 : "memory");
+    asm volatile("stmatrix.sync.aligned.m8n8.x1.trans.shared.b16 [%0], {%1};\n" : : "r"(smem_addr), "r"(s0) : "memory");
 }
 TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x2_trans_shared_b16(uint32_t smem_addr, uint32_t s0, uint32_t s1) {
     asm volatile("stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 [%0], {%1, %2};\n"
@@ -120,7 +117,8 @@ TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x2_trans_shared_b16(uint32_t smem_a
                  : "r"(smem_addr), "r"(s0), "r"(s1)
                  : "memory");
 }
-TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x4_trans_shared_b16(uint32_t smem_addr, uint32_t s0, uint32_t s1, uint32_t s2, uint32_t s3) {
+TILEC_DEVICE void stmatrix_sync_aligned_m8n8_x4_trans_shared_b16(uint32_t smem_addr, uint32_t s0, uint32_t s1,
+                                                                 uint32_t s2, uint32_t s3) {
     asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};\n"
                  :
                  : "r"(smem_addr), "r"(s0), "r"(s1), "r"(s2), "r"(s3)

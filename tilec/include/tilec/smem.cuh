@@ -18,9 +18,9 @@ namespace tilec {
 template <int B, int M, int S>
 struct Swizzle {
     static_assert(B >= 0 && M >= 0 && S >= B, "Swizzle<B,M,S>: needs B, M >= 0 and S >= B (non-overlapping bits)");
-    static constexpr int kMask = ((1 << B) - 1) << (M + S);
+    static constexpr unsigned kMask = ((1u << B) - 1u) << (M + S);
 
-    __host__ __device__ static constexpr int apply(int offset) { return offset ^ ((offset & kMask) >> S); }
+    __host__ __device__ static constexpr unsigned apply(unsigned offset) { return offset ^ ((offset & kMask) >> S); }
 };
 
 namespace detail {
@@ -43,28 +43,32 @@ __host__ __device__ constexpr int log2_exact(int x) { return x <= 1 ? 0 : 1 + lo
 /// M = log2(16 / ELEM_BYTES), so the swizzle never moves an element inside its 16-byte chunk.
 template <int ROWS, int COLS, int ELEM_BYTES>
 struct SmemTile {
-    static_assert(ELEM_BYTES == 1 || ELEM_BYTES == 2 || ELEM_BYTES == 4 || ELEM_BYTES == 8,
-                  "SmemTile: ELEM_BYTES must be 1, 2, 4 or 8");
+    static_assert(ELEM_BYTES == 1 || ELEM_BYTES == 2 || ELEM_BYTES == 4 || ELEM_BYTES == 8 || ELEM_BYTES == 16,
+                  "SmemTile: ELEM_BYTES must be 1, 2, 4, 8 or 16");
     static_assert(ROWS > 0 && COLS > 0, "SmemTile: ROWS and COLS must be positive");
 
     static constexpr int kRows = ROWS;
     static constexpr int kCols = COLS;
-    static constexpr int kSize = ROWS * COLS;  ///< elements
+    static constexpr int kSize = ROWS * COLS;     ///< elements
     static constexpr int kVec = 16 / ELEM_BYTES;  ///< elements per 16-byte chunk
     static constexpr int kM = detail::log2_exact(kVec);
     static constexpr int kRowBytes = COLS * ELEM_BYTES;
     static constexpr int kPanel = 128 / ELEM_BYTES;  ///< columns per 128-byte panel
 
     __host__ __device__ static constexpr int offset(int row, int col) {
+        // Unsigned arithmetic: the same values for the valid (non-negative) coordinates, but the divisions
+        // and remainders by powers of two become single shifts and masks (no signed-rounding fix-ups).
+        const unsigned r = static_cast<unsigned>(row);
+        const unsigned c = static_cast<unsigned>(col);
         if constexpr (kRowBytes % 128 == 0) {
-            const int off = (col / kPanel) * (ROWS * kPanel) + row * kPanel + (col % kPanel);
-            return Swizzle<3, kM, 3>::apply(off);
+            const unsigned off = (c / kPanel) * (ROWS * kPanel) + r * kPanel + (c % kPanel);
+            return static_cast<int>(Swizzle<3, kM, 3>::apply(off));
         } else if constexpr (kRowBytes == 64) {
-            return Swizzle<2, kM, 3>::apply(row * COLS + col);
+            return static_cast<int>(Swizzle<2, kM, 3>::apply(r * COLS + c));
         } else if constexpr (kRowBytes == 32) {
-            return Swizzle<1, kM, 3>::apply(row * COLS + col);
+            return static_cast<int>(Swizzle<1, kM, 3>::apply(r * COLS + c));
         } else {
-            return row * COLS + col;
+            return static_cast<int>(r * COLS + c);
         }
     }
 };

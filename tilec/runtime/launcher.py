@@ -1,0 +1,373 @@
+"""Launch a compiled tile program: check the arguments against its KernelMetadata, then launch each kernel.
+
+All argument checks run before any CUDA driver call, so wrong-argument errors need no GPU. Work done once
+(parsing grid expressions, ctypes parameter storage, loading the module per context, raising the shared
+memory limit) is kept out of the per-call path.
+"""
+from __future__ import annotations
+
+import ast
+import ctypes
+import math
+import operator
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from ctypes import (c_bool, c_double, c_float, c_int8, c_int16, c_int32, c_int64, c_uint8, c_uint16, c_uint32,
+                    c_uint64, c_void_p)
+
+from tilec.errors import TilecRuntimeError
+from tilec.metadata import KernelMetadata, LaunchSpec
+from tilec.runtime import driver
+from tilec.runtime.tensors import as_device_array, is_contiguous
+
+_DEFAULT_SMEM_LIMIT = 48 * 1024
+_INT32_MAX = 2**31 - 1
+TENSOR_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64", "float8_e4m3", "float8_e5m2", "int8", "uint8",
+                           "int16", "uint16", "int32", "uint32", "int64", "uint64", "int4", "uint4", "bool"})
+_INT_CTYPES = {"int8": c_int8, "uint8": c_uint8, "int16": c_int16, "uint16": c_uint16, "int32": c_int32,
+               "uint32": c_uint32, "int64": c_int64, "uint64": c_uint64}
+_FLOAT_CTYPES = {"float32": c_float, "float64": c_double, "float16": c_uint16, "bfloat16": c_uint16}
+
+# -- grid expressions ----------------------------------------------------------------------------------------
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+           ast.Mod: operator.mod}
+Expr = Callable[[dict], int]
+
+
+def compile_expr(text: str | int, names: frozenset | set) -> Expr:
+    """Compile a grid expression over symbolic dim `names` into a function env -> int, without eval.
+
+    Allowed: integer constants, names from `names`, + - * // %, unary -, min(...), max(...), parentheses.
+
+    Raises:
+        ValueError: anything else (the message names the offending piece).
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = int(text)
+        return lambda env: value
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval").body
+    except SyntaxError as e:
+        raise ValueError(f"grid expression '{text}' does not parse: {e.msg}") from None
+
+    def build(node: ast.AST) -> Expr:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            v = node.value
+            return lambda env: v
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise ValueError(f"grid expression '{text}' uses '{node.id}', which is not a symbolic dim "
+                                 f"({', '.join(sorted(names)) or 'none declared'})")
+            key = node.id
+            return lambda env: env[key]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            op, a, b = _BINOPS[type(node.op)], build(node.left), build(node.right)
+            return lambda env: op(a(env), b(env))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            a, sign = build(node.operand), -1 if isinstance(node.op, ast.USub) else 1
+            return lambda env: sign * a(env)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max")
+                and node.args and not node.keywords):
+            fn, args = (min if node.func.id == "min" else max), [build(a) for a in node.args]
+            return lambda env: fn(a(env) for a in args)
+        raise ValueError(f"grid expression '{text}': '{ast.unparse(node)}' is not allowed (only integers, "
+                         f"symbolic dims, + - * // %, min, max)")
+
+    return build(tree)
+
+
+# -- scalars -------------------------------------------------------------------------------------------------
+
+
+def _float16_bits(v: float) -> int:
+    return struct.unpack("<H", struct.pack("<e", v))[0]
+
+
+def _bfloat16_bits(v: float) -> int:
+    bits = struct.unpack("<I", struct.pack("<f", v))[0]
+    if math.isnan(v):
+        return 0x7FC0
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) & 0xFFFF  # round to nearest even
+
+
+def convert_scalar(value: object, dtype: str, name: str) -> int | float | bool:
+    """Convert a Python/numpy scalar for a kernel parameter of `dtype` (floats of 16 bits become their bits).
+
+    Raises:
+        TilecRuntimeError: not a number of the right kind, or out of the dtype's range.
+    """
+    if isinstance(value, (str, bytes)) or hasattr(value, "__cuda_array_interface__") or hasattr(value, "shape") \
+            and getattr(value, "shape", ()) != ():
+        raise TilecRuntimeError(f"argument '{name}': expected a {dtype} scalar, got {type(value).__name__}")
+    if dtype in _INT_CTYPES:
+        try:
+            v = operator.index(value)  # int, bool, numpy integers; not floats
+        except TypeError:
+            raise TilecRuntimeError(f"argument '{name}': expected an integer ({dtype}), got "
+                                    f"{type(value).__name__} {value!r}") from None
+        bits = ctypes.sizeof(_INT_CTYPES[dtype]) * 8
+        lo, hi = (0, 2**bits - 1) if dtype.startswith("u") else (-(2**(bits - 1)), 2**(bits - 1) - 1)
+        if not lo <= v <= hi:
+            raise TilecRuntimeError(f"argument '{name}': {v} is out of range for {dtype} ([{lo}, {hi}])")
+        return v
+    if dtype == "bool":
+        return bool(value)
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TilecRuntimeError(f"argument '{name}': expected a {dtype} number, got {type(value).__name__}") from None
+    if dtype == "float16":
+        try:
+            return _float16_bits(f)
+        except (OverflowError, struct.error):
+            raise TilecRuntimeError(f"argument '{name}': {f} is out of range for float16") from None
+    if dtype == "bfloat16":
+        return _bfloat16_bits(f)
+    return f
+
+
+# -- the launcher --------------------------------------------------------------------------------------------
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Launcher:
+    """Callable that checks arguments against a KernelMetadata and launches its kernels from one cubin.
+
+    Construction parses the metadata (raising TilecRuntimeError for malformed metadata: an internal error) and
+    touches no GPU. Calling it checks the arguments (TilecRuntimeError, before any driver call), loads the module
+    once per CUDA context and launches every LaunchSpec in order on the current stream (torch's current stream
+    when torch tensors are passed, else the legacy default stream). Thread-safe.
+    """
+
+    def __init__(self, cubin: bytes, metadata: KernelMetadata):
+        self.cubin = bytes(cubin)
+        self.metadata = metadata
+        self.name = metadata.name
+        params = list(metadata.params)
+        self.param_names = tuple(p.name for p in params)
+        syms = tuple(metadata.sym_dims)
+        sym_set = frozenset(syms)
+        align = metadata.extra.get("alignment", {}) if isinstance(metadata.extra, dict) else {}
+        self._tensors = []  # (arg index, name, dtype, rank, fixed dims, sym dims, shape text, alignment)
+        self._scalars = []  # (arg index, name, dtype)
+        bound = set()
+        for i, p in enumerate(params):
+            if p.kind == "tensor":
+                if p.dtype not in TENSOR_DTYPES:
+                    self._bad(f"parameter '{p.name}' has unknown dtype '{p.dtype}'")
+                fixed = tuple((ax, int(n)) for ax, n in enumerate(p.shape) if not isinstance(n, str))
+                symbolic = tuple((ax, n) for ax, n in enumerate(p.shape) if isinstance(n, str))
+                for _, s in symbolic:
+                    if s not in sym_set:
+                        self._bad(f"parameter '{p.name}' uses symbolic dim '{s}', not in sym_dims {syms}")
+                    bound.add(s)
+                a = int(align.get(p.name, 0) if isinstance(align, dict) else align)
+                self._tensors.append((i, p.name, p.dtype, len(p.shape), fixed, symbolic, _shape_text(p.shape), a))
+            elif p.kind == "scalar":
+                if p.dtype not in _INT_CTYPES and p.dtype not in _FLOAT_CTYPES and p.dtype != "bool":
+                    self._bad(f"scalar parameter '{p.name}' has unsupported dtype '{p.dtype}'")
+                self._scalars.append((i, p.name, p.dtype))
+            else:
+                self._bad(f"parameter '{p.name}' has kind '{p.kind}' (expected 'tensor' or 'scalar')")
+        if sym_set - bound:
+            self._bad(f"symbolic dims {sorted(sym_set - bound)} appear in no tensor parameter's shape")
+        self._syms = syms
+
+        # ctypes storage for the kernel parameters, packed in the order the entry points take them
+        self._ptr_slots = [c_uint64() for _ in self._tensors]
+        self._scalar_slots = []
+        for _, _, dt in self._scalars:
+            self._scalar_slots.append((_INT_CTYPES.get(dt) or _FLOAT_CTYPES.get(dt) or c_bool)())
+        self._sym_slots = [c_int32() for _ in syms]
+        slots = self._ptr_slots + self._scalar_slots + self._sym_slots
+        self._params = (c_void_p * max(len(slots), 1))(*[ctypes.addressof(s) for s in slots])
+
+        self._launches = []  # (spec, (gx, gy, gz) exprs, block, cluster, launch config or None)
+        for spec in metadata.launches:
+            self._launches.append(self._prepare_launch(spec, sym_set))
+        if not self._launches:
+            self._bad("no launches")
+        self._modules: dict[int, list[int]] = {}
+        self._lock = threading.Lock()
+
+    def _bad(self, what: str) -> None:
+        raise TilecRuntimeError(f"kernel '{self.name}': invalid launch metadata: {what} (internal error, please report)")
+
+    def _prepare_launch(self, spec: LaunchSpec, names: frozenset) -> tuple:
+        grid = tuple(spec.grid) + (1,) * (3 - len(spec.grid))
+        if len(grid) != 3:
+            self._bad(f"entry '{spec.entry}' has a {len(spec.grid)}-d grid")
+        try:
+            exprs = tuple(compile_expr(g, names) for g in grid)
+        except ValueError as e:
+            self._bad(f"entry '{spec.entry}': {e}")
+        if not 1 <= int(spec.threads) <= 1024:
+            self._bad(f"entry '{spec.entry}' has {spec.threads} threads per block (1..1024)")
+        cluster = tuple(int(c) for c in spec.cluster) + (1,) * (3 - len(spec.cluster))
+        config = None
+        if cluster != (1, 1, 1):
+            config = driver.make_launch_config((1, 1, 1), (int(spec.threads), 1, 1), int(spec.smem_bytes), cluster)
+        return spec, exprs, (int(spec.threads), 1, 1), cluster, config
+
+    def _bind(self, args: tuple, kwargs: dict) -> tuple:
+        if kwargs:
+            args = args + tuple(kwargs.pop(n) for n in self.param_names[len(args):] if n in kwargs)
+            if kwargs:
+                raise TilecRuntimeError(f"kernel '{self.name}' got unexpected keyword arguments {sorted(kwargs)} "
+                                        f"(parameters: {', '.join(self.param_names)})")
+        if len(args) != len(self.param_names):
+            raise TilecRuntimeError(f"kernel '{self.name}' takes {len(self.param_names)} arguments "
+                                    f"({', '.join(self.param_names)}), got {len(args)}")
+        return args
+
+    def check_args(self, *args: object, **kwargs: object) -> tuple:
+        """Check the arguments without touching the GPU; returns (pointers, scalar values, sym dim values,
+        grids, device or None, whether torch tensors were passed, arrays with an unknown device).
+
+        Raises:
+            TilecRuntimeError: wrong count, dtype, rank, dim, stride, alignment, device or scalar value.
+        """
+        args = self._bind(args, kwargs)
+        env: dict[str, int] = {}
+        binder: dict[str, tuple] = {}
+        ptrs = []
+        device, device_arg, use_torch, unknown = None, "", False, []
+        for i, name, dtype, rank, fixed, symbolic, shape_text, align in self._tensors:
+            a = as_device_array(args[i], name)
+            if a.dtype != dtype:
+                raise TilecRuntimeError(f"argument '{name}': expected a {dtype} tensor, got {a.dtype}")
+            if len(a.shape) != rank:
+                raise TilecRuntimeError(f"argument '{name}': expected a {rank}-d tensor of shape {shape_text}, "
+                                        f"got shape {_shape_text(a.shape)}")
+            for ax, n in fixed:
+                if a.shape[ax] != n:
+                    raise TilecRuntimeError(f"argument '{name}': dim {ax} must be {n} (expected shape {shape_text}), "
+                                            f"got shape {_shape_text(a.shape)}")
+            for ax, s in symbolic:
+                v = a.shape[ax]
+                old = env.get(s)
+                if old is None:
+                    env[s], binder[s] = v, (name, ax)
+                elif old != v:
+                    first, fax = binder[s]
+                    raise TilecRuntimeError(f"symbolic dim '{s}' is {old} from argument '{first}' (dim {fax}) but "
+                                            f"{v} from argument '{name}' (dim {ax})")
+            if not is_contiguous(a.shape, a.strides):
+                raise TilecRuntimeError(f"argument '{name}' must be contiguous (row-major): shape "
+                                        f"{_shape_text(a.shape)} has strides {a.strides}; call .contiguous() on it")
+            if align and a.ptr % align:
+                raise TilecRuntimeError(f"argument '{name}': data pointer {a.ptr:#x} is not {align}-byte aligned, "
+                                        f"which the kernel requires; pass a fresh tensor (e.g. .clone())")
+            if a.device is None:
+                unknown.append(a.ptr)
+            elif device is None:
+                device, device_arg = a.device, name
+            elif a.device != device:
+                raise TilecRuntimeError(f"arguments '{device_arg}' and '{name}' are on different CUDA devices "
+                                        f"(cuda:{device} and cuda:{a.device}); move them to one device")
+            use_torch = use_torch or a.source == "torch"
+            ptrs.append(a.ptr)
+        scalars = [convert_scalar(args[i], dtype, name) for i, name, dtype in self._scalars]
+        sym_values = []
+        for s in self._syms:
+            v = env[s]
+            if v > _INT32_MAX:
+                raise TilecRuntimeError(f"symbolic dim '{s}' = {v} (from argument '{binder[s][0]}') does not fit "
+                                        f"in int32; split the problem into pieces below 2**31")
+            sym_values.append(v)
+        grids = []
+        for spec, exprs, _, cluster, _ in self._launches:
+            try:
+                g = tuple(int(e(env)) for e in exprs)
+            except ZeroDivisionError:
+                raise TilecRuntimeError(f"kernel '{spec.entry}': grid {spec.grid} divides by zero for "
+                                        f"{env}") from None
+            if min(g) < 0 or g[0] > _INT32_MAX or g[1] > 65535 or g[2] > 65535:
+                raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} (from {spec.grid} with {env}) is outside "
+                                        f"CUDA's limits (x < 2**31, y and z <= 65535)")
+            if min(g) > 0 and any(gi % ci for gi, ci in zip(g, cluster)):
+                raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} is not a multiple of the cluster "
+                                        f"shape {cluster}")
+            grids.append(g)
+        return ptrs, scalars, sym_values, grids, device, use_torch, unknown
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        """Check the arguments, then launch every kernel of the program on the current stream.
+
+        Raises:
+            TilecRuntimeError: bad arguments (before any driver call); no driver/GPU; a CUDA error while loading
+                or launching (naming the entry).
+        """
+        ptrs, scalars, sym_values, grids, device, use_torch, unknown = self.check_args(*args, **kwargs)
+        if all(min(g) == 0 for g in grids):
+            return  # nothing to do: every grid is empty
+        if device is None and any(unknown):  # e.g. numba arrays: ask the driver which device owns the memory
+            device = driver.pointer_device(next(p for p in unknown if p))
+        ctx, restore = driver.ensure_context(device)
+        try:
+            funcs = self._modules.get(ctx)
+            if funcs is None:
+                funcs = self._load(ctx)
+            stream = sys.modules["torch"].cuda.current_stream(device).cuda_stream if use_torch else 0
+            lib = driver.lib()
+            with self._lock:
+                for slot, v in zip(self._ptr_slots, ptrs):
+                    slot.value = v
+                for slot, v in zip(self._scalar_slots, scalars):
+                    slot.value = v
+                for slot, v in zip(self._sym_slots, sym_values):
+                    slot.value = v
+                for (spec, _, block, cluster, config), func, grid in zip(self._launches, funcs, grids):
+                    if min(grid) == 0:
+                        continue
+                    if config is None:
+                        rc = lib.cuLaunchKernel(func, grid[0], grid[1], grid[2], block[0], block[1], block[2],
+                                                spec.smem_bytes, stream or None, self._params, None)
+                        if rc:
+                            driver.check(rc, "cuLaunchKernel", spec.entry)
+                    else:
+                        driver.launch_kernel_ex(func, grid, block, spec.smem_bytes, stream, self._params, cluster,
+                                                spec.entry, config)
+        finally:
+            if restore != -1:
+                driver.set_current_context(restore)
+
+    def _load(self, ctx: int) -> list[int]:
+        """Load the module into context `ctx` (current) and prepare its functions; once per context."""
+        with self._lock:
+            funcs = self._modules.get(ctx)
+            if funcs is not None:
+                return funcs
+            dev = driver.context_device(ctx)
+            try:
+                module = driver.module_load_data(self.cubin, self.name)
+            except driver.CudaDriverError as e:
+                cc = driver.compute_capability(dev)
+                raise TilecRuntimeError(
+                    f"kernel '{self.name}' (compiled for {self.metadata.target or 'an unknown arch'}) cannot be "
+                    f"loaded on GPU '{driver.device_name(dev)}' (compute capability {cc[0]}.{cc[1]}): {e}") from None
+            funcs, optin = [], None
+            for spec, _, _, cluster, _ in self._launches:
+                func = driver.module_get_function(module, spec.entry)
+                if spec.smem_bytes > _DEFAULT_SMEM_LIMIT:
+                    optin = optin or driver.max_shared_memory_optin(dev)
+                    static = driver.func_get_attribute(func, driver.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, spec.entry)
+                    if spec.smem_bytes + static > optin:
+                        raise TilecRuntimeError(
+                            f"kernel '{spec.entry}' needs {spec.smem_bytes} bytes of dynamic shared memory (+{static}"
+                            f" static) but GPU '{driver.device_name(dev)}' allows at most {optin} per block; "
+                            f"use a smaller tile config or fewer pipeline stages")
+                    driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                              spec.smem_bytes, spec.entry)
+                if math.prod(cluster) > 8:
+                    driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1,
+                                              spec.entry)
+                funcs.append(func)
+            self._modules[ctx] = funcs
+            return funcs
