@@ -7,8 +7,8 @@ using namespace tilec;
 
 // --- every wrapper once -----------------------------------------------------------------------------
 
-extern "C" __global__ void __launch_bounds__(128) wrappers_kernel(const uint4* __restrict__ gin, uint4* __restrict__ gout,
-                                                                  float* __restrict__ fout, int n) {
+extern "C" __global__ void __launch_bounds__(128)
+    wrappers_kernel(const uint4* __restrict__ gin, uint4* __restrict__ gout, float* __restrict__ fout, int n) {
     __shared__ __align__(128) half_t smem[4 * 1024];
     const int t = threadIdx.x;
     const bool in = t < n;
@@ -94,7 +94,8 @@ extern "C" __global__ void __launch_bounds__(128) wrappers_kernel(const uint4* _
 // Plain vector copy of both tiles (their layout is irrelevant here), the gemm, and the accumulator
 // stored per thread, so that nothing the gemm computes is dead.
 template <int M, int N, int K, int WARP_M, int WARP_N, bool TRANS_A, bool TRANS_B, class T>
-__device__ __forceinline__ void gemm_ss_body(const T* __restrict__ gA, const T* __restrict__ gB, float* __restrict__ out) {
+__device__ __forceinline__ void gemm_ss_body(const T* __restrict__ gA, const T* __restrict__ gB,
+                                             float* __restrict__ out) {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* As = reinterpret_cast<T*>(smem_raw);
     T* Bs = As + M * K;
@@ -111,7 +112,8 @@ __device__ __forceinline__ void gemm_ss_body(const T* __restrict__ gA, const T* 
 }
 
 template <int M, int N, int K, int WARP_M, int WARP_N, bool TRANS_B, class T>
-__device__ __forceinline__ void gemm_rs_body(const T* __restrict__ gA, const T* __restrict__ gB, float* __restrict__ out) {
+__device__ __forceinline__ void gemm_rs_body(const T* __restrict__ gA, const T* __restrict__ gB,
+                                             float* __restrict__ out) {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* Bs = reinterpret_cast<T*>(smem_raw);
     for (int i = threadIdx.x * 8; i < N * K; i += blockDim.x * 8) copy_vec<16>(Bs + i, gB + i);
@@ -131,15 +133,15 @@ __device__ __forceinline__ void gemm_rs_body(const T* __restrict__ gA, const T* 
 
 // Kernel names are plain (extern "C") so that the ptxas report can be read without demangling:
 // gemm_{ss,rs}_<dtype>_<M>x<N>x<K>_w<WARP_M>x<WARP_N>_<A><B>, t = transposed operand, n = not.
-#define GEMM_SS(T, TN, M, N, K, WM, WN, TA, TB, AB)                                                       \
-    extern "C" __global__ void __launch_bounds__(32 * WM * WN)                                           \
-        gemm_ss_##TN##_##M##x##N##x##K##_w##WM##x##WN##_##AB(const T* gA, const T* gB, float* out) {     \
-        gemm_ss_body<M, N, K, WM, WN, TA, TB, T>(gA, gB, out);                                           \
+#define GEMM_SS(T, TN, M, N, K, WM, WN, TA, TB, AB)                                                  \
+    extern "C" __global__ void __launch_bounds__(32 * WM * WN)                                       \
+        gemm_ss_##TN##_##M##x##N##x##K##_w##WM##x##WN##_##AB(const T* gA, const T* gB, float* out) { \
+        gemm_ss_body<M, N, K, WM, WN, TA, TB, T>(gA, gB, out);                                       \
     }
-#define GEMM_RS(T, TN, M, N, K, WM, TB, B)                                                                \
-    extern "C" __global__ void __launch_bounds__(32 * WM)                                                \
-        gemm_rs_##TN##_##M##x##N##x##K##_w##WM##x1_r##B(const T* gA, const T* gB, float* out) {          \
-        gemm_rs_body<M, N, K, WM, 1, TB, T>(gA, gB, out);                                                \
+#define GEMM_RS(T, TN, M, N, K, WM, TB, B)                                                      \
+    extern "C" __global__ void __launch_bounds__(32 * WM)                                       \
+        gemm_rs_##TN##_##M##x##N##x##K##_w##WM##x1_r##B(const T* gA, const T* gB, float* out) { \
+        gemm_rs_body<M, N, K, WM, 1, TB, T>(gA, gB, out);                                       \
     }
 
 // The block tile of the plain GEMM kernels, every operand order, both dtypes.

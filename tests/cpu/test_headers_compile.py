@@ -1,5 +1,6 @@
 """nvcc compile checks of the device headers (tilec/include/tilec): every wrapper and the sm_80 gemm shapes compile
 for each sm_80-family arch, the gemms keep their fragments in registers, and their SASS uses the tensor cores."""
+
 from __future__ import annotations
 
 import os
@@ -110,10 +111,12 @@ def expected_kernels() -> list[str]:
     """The kernel names that test_headers_compile.cu defines, read from its GEMM_SS/GEMM_RS lines."""
     names = ["wrappers_kernel"]
     src = KERNELS_CU.read_text()
-    for m in re.finditer(r"^GEMM_SS\((\w+), (\w+), (\d+), (\d+), (\d+), (\d+), (\d+), \w+, \w+, (\w+)\)", src, re.M):
+    for m in re.finditer(
+        r"^GEMM_SS\((\w+), (\w+), (\d+), (\d+), (\d+), (\d+), (\d+), \w+, \w+, (\w+)\)", src, re.MULTILINE
+    ):
         _, tn, mm, nn, kk, wm, wn, ab = m.groups()
         names.append(f"gemm_ss_{tn}_{mm}x{nn}x{kk}_w{wm}x{wn}_{ab}")
-    for m in re.finditer(r"^GEMM_RS\((\w+), (\w+), (\d+), (\d+), (\d+), (\d+), \w+, (\w+)\)", src, re.M):
+    for m in re.finditer(r"^GEMM_RS\((\w+), (\w+), (\d+), (\d+), (\d+), (\d+), \w+, (\w+)\)", src, re.MULTILINE):
         _, tn, mm, nn, kk, wm, b = m.groups()
         names.append(f"gemm_rs_{tn}_{mm}x{nn}x{kk}_w{wm}x1_r{b}")
     return names
@@ -128,7 +131,7 @@ class Build:
 
 def _nvcc(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     assert NVCC is not None
-    return subprocess.run([NVCC, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run([NVCC, *args], check=False, cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +140,20 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     (--threads 0), which keeps the whole module at about half a minute on two cores."""
     tmp = tmp_path_factory.mktemp("headers")
     gencode = [f"-gencode=arch=compute_{a[3:]},code={a}" for a in ARCHS]
-    args = ["-fatbin", "--threads", "0", "-std=c++17", "-O3", "-Xptxas", "-v", f"-I{INCLUDE}", *gencode,
-            str(KERNELS_CU), "-o", str(tmp / "kernels.fatbin")]
+    args = [
+        "-fatbin",
+        "--threads",
+        "0",
+        "-std=c++17",
+        "-O3",
+        "-Xptxas",
+        "-v",
+        f"-I{INCLUDE}",
+        *gencode,
+        str(KERNELS_CU),
+        "-o",
+        str(tmp / "kernels.fatbin"),
+    ]
     proc = _nvcc(args, tmp)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"nvcc {' '.join(args)} failed:\n{log}"
@@ -146,8 +161,14 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     cuobjdump = _find_cuobjdump()
     if cuobjdump is not None:
         env = dict(os.environ, PATH=f"{Path(cuobjdump).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        dump = subprocess.run([cuobjdump, "--dump-sass", str(tmp / "kernels.fatbin")], capture_output=True, text=True,
-                              env=env, timeout=300)
+        dump = subprocess.run(
+            [cuobjdump, "--dump-sass", str(tmp / "kernels.fatbin")],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         if dump.returncode == 0:
             sass = parse_sass(dump.stdout)
     return Build(parse_ptxas_report(log), sass, log)
@@ -163,8 +184,11 @@ def test_every_kernel_compiles(build: Build, arch: str) -> None:
 def test_gemm_fragments_stay_in_registers(build: Build, arch: str) -> None:
     # A stack frame or a spill means an accumulator or fragment array went to local memory: the register layout
     # contract relies on every index being a compile-time constant after unrolling.
-    bad = {k: r for (k, a), r in build.reports.items()
-           if a == arch and k.startswith("gemm_") and (r.stack_bytes or r.spill_store_bytes or r.spill_load_bytes)}
+    bad = {
+        k: r
+        for (k, a), r in build.reports.items()
+        if a == arch and k.startswith("gemm_") and (r.stack_bytes or r.spill_store_bytes or r.spill_load_bytes)
+    }
     assert not bad, f"{arch}: gemm kernels with local memory: {bad}"
     wrappers = build.reports[("wrappers_kernel", arch)]
     assert wrappers.stack_bytes == 0 and wrappers.spill_store_bytes == 0
@@ -197,24 +221,39 @@ __global__ void k(float* o) { o[threadIdx.x] = tilec::warp_allreduce<tilec::SumO
 @pytest.mark.parametrize(
     ("arch", "body", "message"),
     [
-        ("sm_75", "__shared__ float s[32]; tilec::cp_async_ca_shared_global_4(s + threadIdx.x, o, true);",
-         "cp.async.ca.shared.global needs sm_80 or newer"),
+        (
+            "sm_75",
+            "__shared__ float s[32]; tilec::cp_async_ca_shared_global_4(s + threadIdx.x, o, true);",
+            "cp.async.ca.shared.global needs sm_80 or newer",
+        ),
         ("sm_75", "tilec::cp_async_commit_group();", "cp.async.commit_group needs sm_80 or newer"),
         ("sm_75", "tilec::cp_async_wait_group<0>();", "cp.async.wait_group needs sm_80 or newer"),
-        ("sm_75", "float acc[64] = {}; const tilec::half_t* s = nullptr;"
-                  " tilec::gemm_ss<128, 128, 32, 2, 2, false, false>(s, s, acc); o[0] = acc[threadIdx.x % 64];",
-         "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 needs sm_80 or newer"),
-        ("sm_80", "tilec::stmatrix_sync_aligned_m8n8_x4_shared_b16(0u, 1u, 2u, 3u, 4u);",
-         "stmatrix.sync.aligned.m8n8.x4.shared.b16 needs sm_90 or newer"),
-        ("sm_89", "tilec::stmatrix_sync_aligned_m8n8_x2_trans_shared_b16(0u, 1u, 2u);",
-         "stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 needs sm_90 or newer"),
+        (
+            "sm_75",
+            (
+                "float acc[64] = {}; const tilec::half_t* s = nullptr;"
+                " tilec::gemm_ss<128, 128, 32, 2, 2, false, false>(s, s, acc); o[0] = acc[threadIdx.x % 64];"
+            ),
+            "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 needs sm_80 or newer",
+        ),
+        (
+            "sm_80",
+            "tilec::stmatrix_sync_aligned_m8n8_x4_shared_b16(0u, 1u, 2u, 3u, 4u);",
+            "stmatrix.sync.aligned.m8n8.x4.shared.b16 needs sm_90 or newer",
+        ),
+        (
+            "sm_89",
+            "tilec::stmatrix_sync_aligned_m8n8_x2_trans_shared_b16(0u, 1u, 2u);",
+            "stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 needs sm_90 or newer",
+        ),
     ],
 )
 def test_wrapper_on_older_arch_is_a_compile_error(tmp_path: Path, arch: str, body: str, message: str) -> None:
     src = tmp_path / "bad.cu"
     src.write_text(f"#include <tilec/tilec.cuh>\n__global__ void k(float* o) {{ {body} }}\n")
-    proc = _nvcc(["-cubin", f"-arch={arch}", "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(tmp_path / "bad.cubin")],
-                 tmp_path)
+    proc = _nvcc(
+        ["-cubin", f"-arch={arch}", "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(tmp_path / "bad.cubin")], tmp_path
+    )
     assert proc.returncode != 0, f"{arch}: expected a compile error for: {body}"
     assert message in proc.stdout + proc.stderr
 
@@ -224,8 +263,9 @@ def test_including_the_headers_alone_compiles_on_every_arch(tmp_path: Path, arch
     # The guards fire only for wrappers a kernel calls: including tilec.cuh must stay harmless on any target.
     src = tmp_path / "inc.cu"
     src.write_text(_INCLUDE_ONLY)
-    proc = _nvcc(["-cubin", f"-arch={arch}", "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(tmp_path / "inc.cubin")],
-                 tmp_path)
+    proc = _nvcc(
+        ["-cubin", f"-arch={arch}", "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(tmp_path / "inc.cubin")], tmp_path
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -239,9 +279,11 @@ def test_gemm_shape_errors_are_readable(tmp_path: Path) -> None:
         "    tilec::gemm_rs<128, 128, 32, 2, 2, false>(s, s, acc);\n"
         "    tilec::gemm_ss<96, 128, 32, 4, 2, false, false>(s, s, acc);\n"
         "    o[0] = acc[threadIdx.x % 64];\n"
-        "}\n")
-    proc = _nvcc(["-cubin", "-arch=sm_80", "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(tmp_path / "s.cubin")],
-                 tmp_path)
+        "}\n"
+    )
+    proc = _nvcc(
+        ["-cubin", "-arch=sm_80", "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(tmp_path / "s.cubin")], tmp_path
+    )
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "K must be a multiple of 16" in log

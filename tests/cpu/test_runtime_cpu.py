@@ -51,6 +51,16 @@ class FakeTorchTensor:
         self.shape, self.dtype, self.device = shape, _DType(dtype), _Dev(device, index if device == "cuda" else None)
         self._strides, self._ptr = strides or contiguous_strides(shape), ptr
 
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def get_device(self) -> int:
+        return self.device.index if self.is_cuda else -1
+
+    def is_contiguous(self) -> bool:
+        return is_contiguous(self.shape, self._strides)
+
     def stride(self) -> tuple:
         return self._strides
 

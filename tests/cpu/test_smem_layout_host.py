@@ -1,5 +1,6 @@
 """tilec::SmemTile (include/tilec/smem.cuh) evaluated on the host: each shape's offsets are a permutation, match the
 formula written out here, the Python compiler's make_smem_tile_layout, and keep ldmatrix row groups conflict-free."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,18 @@ INCLUDE = ROOT / "tilec" / "include"
 
 # (rows, cols, elem_bytes): every layout branch (128-byte panels of one and several panels, 64- and 32-byte rows),
 # 1-, 4- and 16-byte elements, and an unswizzled row size.
-SHAPES = [(64, 32, 2), (128, 64, 2), (64, 128, 2), (32, 256, 2), (16, 16, 2), (64, 32, 4), (32, 48, 2), (8, 64, 2),
-          (16, 8, 16), (32, 128, 1)]
+SHAPES = [
+    (64, 32, 2),
+    (128, 64, 2),
+    (64, 128, 2),
+    (32, 256, 2),
+    (16, 16, 2),
+    (64, 32, 4),
+    (32, 48, 2),
+    (8, 64, 2),
+    (16, 8, 16),
+    (32, 128, 1),
+]
 
 
 def _find_nvcc() -> str | None:
@@ -82,8 +93,13 @@ def cpp_offsets(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[int, int
     src.write_text(_HOST_PROGRAM.format(calls="\n".join(f"    dump<{r}, {c}, {e}>();" for r, c, e in SHAPES)))
     exe = tmp / "smem_host"
     assert NVCC is not None
-    proc = subprocess.run([NVCC, "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(exe)], capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [NVCC, "-std=c++17", f"-I{INCLUDE}", str(src), "-o", str(exe)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = subprocess.run([str(exe)], capture_output=True, text=True, check=True, timeout=60)
     out = {}
@@ -92,7 +108,7 @@ def cpp_offsets(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[int, int
         rows, cols, eb = vals[:3]
         flat = vals[3:]
         assert len(flat) == rows * cols
-        out[(rows, cols, eb)] = [flat[r * cols:(r + 1) * cols] for r in range(rows)]
+        out[(rows, cols, eb)] = [flat[r * cols : (r + 1) * cols] for r in range(rows)]
     return out
 
 
@@ -123,8 +139,11 @@ def test_offsets_match_the_python_compiler(cpp_offsets: dict, shape: tuple[int, 
             assert layout((r, c)) == cpp_offsets[shape][r][c], (shape, r, c)
 
 
-@pytest.mark.parametrize("shape", [s for s in SHAPES if (s[1] * s[2]) in (32, 64) or (s[1] * s[2]) % 128 == 0],
-                         ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize(
+    "shape",
+    [s for s in SHAPES if (s[1] * s[2]) in (32, 64) or (s[1] * s[2]) % 128 == 0],
+    ids=lambda s: "x".join(map(str, s)),
+)
 def test_ldmatrix_row_groups_hit_distinct_banks(cpp_offsets: dict, shape: tuple[int, int, int]) -> None:
     # Why the swizzle exists: one ldmatrix phase (and one quarter-warp of 16-byte accesses) reads 8 rows of one
     # 16-byte column chunk. They are conflict-free iff their 16-byte bank groups (byte address / 16 mod 8) differ.
@@ -146,4 +165,4 @@ def test_chunks_stay_contiguous(cpp_offsets: dict) -> None:
             for c in range(0, cols, vec):
                 first = table[r][c]
                 assert first % vec == 0
-                assert table[r][c:c + vec] == list(range(first, first + vec)), ((rows, cols, eb), r, c)
+                assert table[r][c : c + vec] == list(range(first, first + vec)), ((rows, cols, eb), r, c)

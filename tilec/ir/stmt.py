@@ -212,7 +212,12 @@ class LoadVec(Stmt):
 
 @dataclass(frozen=True, eq=False)
 class Scope(Stmt):
-    """A nested C scope `{ body }` (names declared inside stay inside: each unrolled copy of a loop body)."""
+    """A nested C scope `{ body }` (names declared inside stay inside: each unrolled copy of a loop body).
+
+    async_group: the shared-memory writes inside belong to a pipelined (cp.async) copy, ordered by the
+    pipeline's own wait + barrier, so insert_syncs does not guard them.
+    """
 
     body: Stmt
     loc: SourceLoc = field(default=NO_LOC, compare=False)
+    async_group: bool = False

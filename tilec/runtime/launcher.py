@@ -20,7 +20,7 @@ from ctypes import (c_bool, c_double, c_float, c_int8, c_int16, c_int32, c_int64
 from tilec.errors import TilecRuntimeError
 from tilec.metadata import KernelMetadata, LaunchSpec
 from tilec.runtime import driver
-from tilec.runtime.tensors import as_device_array, is_contiguous
+from tilec.runtime.tensors import as_device_array, is_contiguous, is_torch_tensor, torch_dtype_name
 
 _DEFAULT_SMEM_LIMIT = 48 * 1024
 _INT32_MAX = 2**31 - 1
@@ -93,6 +93,11 @@ def _bfloat16_bits(v: float) -> int:
     return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) & 0xFFFF  # round to nearest even
 
 
+def _int_range(dtype: str) -> tuple[int, int]:
+    bits = ctypes.sizeof(_INT_CTYPES[dtype]) * 8
+    return (0, 2**bits - 1) if dtype.startswith("u") else (-(2**(bits - 1)), 2**(bits - 1) - 1)
+
+
 def convert_scalar(value: object, dtype: str, name: str) -> int | float | bool:
     """Convert a Python/numpy scalar for a kernel parameter of `dtype` (floats of 16 bits become their bits).
 
@@ -108,8 +113,7 @@ def convert_scalar(value: object, dtype: str, name: str) -> int | float | bool:
         except TypeError:
             raise TilecRuntimeError(f"argument '{name}': expected an integer ({dtype}), got "
                                     f"{type(value).__name__} {value!r}") from None
-        bits = ctypes.sizeof(_INT_CTYPES[dtype]) * 8
-        lo, hi = (0, 2**bits - 1) if dtype.startswith("u") else (-(2**(bits - 1)), 2**(bits - 1) - 1)
+        lo, hi = _int_range(dtype)
         if not lo <= v <= hi:
             raise TilecRuntimeError(f"argument '{name}': {v} is out of range for {dtype} ([{lo}, {hi}])")
         return v
@@ -127,6 +131,14 @@ def convert_scalar(value: object, dtype: str, name: str) -> int | float | bool:
     if dtype == "bfloat16":
         return _bfloat16_bits(f)
     return f
+
+
+def _torch_stream(device: int | None) -> int | None:
+    """torch's current stream handle on `device` (None for the legacy default stream)."""
+    torch = sys.modules["torch"]
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)  # what Triton uses: no Stream object built
+    handle = raw(device) if raw is not None else torch.cuda.current_stream(device).cuda_stream
+    return handle or None
 
 
 # -- the launcher --------------------------------------------------------------------------------------------
@@ -172,7 +184,13 @@ class Launcher:
             elif p.kind == "scalar":
                 if p.dtype not in _INT_CTYPES and p.dtype not in _FLOAT_CTYPES and p.dtype != "bool":
                     self._bad(f"scalar parameter '{p.name}' has unsupported dtype '{p.dtype}'")
-                self._scalars.append((i, p.name, p.dtype))
+                # (index, name, dtype, the Python type passed through unconverted, its range)
+                if p.dtype in _INT_CTYPES:
+                    lo, hi = _int_range(p.dtype)
+                    self._scalars.append((i, p.name, p.dtype, int, lo, hi))
+                else:
+                    fast = float if p.dtype in ("float32", "float64") else None
+                    self._scalars.append((i, p.name, p.dtype, fast, None, None))
             else:
                 self._bad(f"parameter '{p.name}' has kind '{p.kind}' (expected 'tensor' or 'scalar')")
         if sym_set - bound:
@@ -182,7 +200,7 @@ class Launcher:
         # ctypes storage for the kernel parameters, packed in the order the entry points take them
         self._ptr_slots = [c_uint64() for _ in self._tensors]
         self._scalar_slots = []
-        for _, _, dt in self._scalars:
+        for _, _, dt, *_ in self._scalars:
             self._scalar_slots.append((_INT_CTYPES.get(dt) or _FLOAT_CTYPES.get(dt) or c_bool)())
         self._sym_slots = [c_int32() for _ in syms]
         slots = self._ptr_slots + self._scalar_slots + self._sym_slots
@@ -195,6 +213,8 @@ class Launcher:
             self._bad("no launches")
         self._modules: dict[int, list[int]] = {}
         self._lock = threading.Lock()
+        self._nargs = len(params)
+        self._cu_launch = None
 
     def _bad(self, what: str) -> None:
         raise TilecRuntimeError(f"kernel '{self.name}': invalid launch metadata: {what} (internal error, please report)")
@@ -210,9 +230,9 @@ class Launcher:
         if not 1 <= int(spec.threads) <= 1024:
             self._bad(f"entry '{spec.entry}' has {spec.threads} threads per block (1..1024)")
         cluster = tuple(int(c) for c in spec.cluster) + (1,) * (3 - len(spec.cluster))
-        config = None
-        if cluster != (1, 1, 1):
-            config = driver.make_launch_config((1, 1, 1), (int(spec.threads), 1, 1), int(spec.smem_bytes), cluster)
+        if cluster == (1, 1, 1):
+            return spec, exprs, (int(spec.threads), 1, 1), None, None
+        config = driver.make_launch_config((1, 1, 1), (int(spec.threads), 1, 1), int(spec.smem_bytes), cluster)
         return spec, exprs, (int(spec.threads), 1, 1), cluster, config
 
     def _bind(self, args: tuple, kwargs: dict) -> tuple:
@@ -226,76 +246,100 @@ class Launcher:
                                     f"({', '.join(self.param_names)}), got {len(args)}")
         return args
 
+    def _first_binder(self, sym: str) -> tuple:
+        return next((name, ax) for _, name, _, _, _, symbolic, _, _ in self._tensors for ax, s in symbolic if s == sym)
+
     def check_args(self, *args: object, **kwargs: object) -> tuple:
         """Check the arguments without touching the GPU; returns (pointers, scalar values, sym dim values,
-        grids, device or None, whether torch tensors were passed, arrays with an unknown device).
+        grids, device or None, whether torch tensors were passed, pointers of arrays with an unknown device).
 
         Raises:
             TilecRuntimeError: wrong count, dtype, rank, dim, stride, alignment, device or scalar value.
         """
-        args = self._bind(args, kwargs)
+        if kwargs or len(args) != self._nargs:
+            args = self._bind(args, kwargs)
         env: dict[str, int] = {}
-        binder: dict[str, tuple] = {}
         ptrs = []
-        device, device_arg, use_torch, unknown = None, "", False, []
+        device, use_torch, unknown = None, False, None
+        # The hot loop: torch tensors are read through cheap C accessors; other arrays through as_device_array.
         for i, name, dtype, rank, fixed, symbolic, shape_text, align in self._tensors:
-            a = as_device_array(args[i], name)
-            if a.dtype != dtype:
-                raise TilecRuntimeError(f"argument '{name}': expected a {dtype} tensor, got {a.dtype}")
-            if len(a.shape) != rank:
+            x = args[i]
+            if is_torch_tensor(x):
+                if not x.is_cuda:
+                    as_device_array(x, name)  # raises "expected a CUDA tensor ..."
+                dt = torch_dtype_name(x.dtype)
+                shape = x.shape
+                ptr = x.data_ptr()
+                dev = x.get_device()
+                contiguous = x.is_contiguous()
+                use_torch = True
+            else:
+                a = as_device_array(x, name)
+                dt, shape, ptr, dev = a.dtype, a.shape, a.ptr, a.device
+                contiguous = is_contiguous(a.shape, a.strides)
+            if dt != dtype:
+                raise TilecRuntimeError(f"argument '{name}': expected a {dtype} tensor, got {dt}")
+            if len(shape) != rank:
                 raise TilecRuntimeError(f"argument '{name}': expected a {rank}-d tensor of shape {shape_text}, "
-                                        f"got shape {_shape_text(a.shape)}")
+                                        f"got shape {_shape_text(tuple(shape))}")
             for ax, n in fixed:
-                if a.shape[ax] != n:
+                if shape[ax] != n:
                     raise TilecRuntimeError(f"argument '{name}': dim {ax} must be {n} (expected shape {shape_text}), "
-                                            f"got shape {_shape_text(a.shape)}")
-            for ax, s in symbolic:
-                v = a.shape[ax]
-                old = env.get(s)
-                if old is None:
-                    env[s], binder[s] = v, (name, ax)
-                elif old != v:
-                    first, fax = binder[s]
-                    raise TilecRuntimeError(f"symbolic dim '{s}' is {old} from argument '{first}' (dim {fax}) but "
+                                            f"got shape {_shape_text(tuple(shape))}")
+            for ax, sym in symbolic:
+                v = shape[ax]
+                old = env.setdefault(sym, v)
+                if old != v:
+                    first, fax = self._first_binder(sym)
+                    raise TilecRuntimeError(f"symbolic dim '{sym}' is {old} from argument '{first}' (dim {fax}) but "
                                             f"{v} from argument '{name}' (dim {ax})")
-            if not is_contiguous(a.shape, a.strides):
+            if not contiguous:
+                strides = tuple(x.stride()) if is_torch_tensor(x) else as_device_array(x, name).strides
                 raise TilecRuntimeError(f"argument '{name}' must be contiguous (row-major): shape "
-                                        f"{_shape_text(a.shape)} has strides {a.strides}; call .contiguous() on it")
-            if align and a.ptr % align:
-                raise TilecRuntimeError(f"argument '{name}': data pointer {a.ptr:#x} is not {align}-byte aligned, "
+                                        f"{_shape_text(tuple(shape))} has strides {strides}; call .contiguous() on it")
+            if align and ptr % align:
+                raise TilecRuntimeError(f"argument '{name}': data pointer {ptr:#x} is not {align}-byte aligned, "
                                         f"which the kernel requires; pass a fresh tensor (e.g. .clone())")
-            if a.device is None:
-                unknown.append(a.ptr)
-            elif device is None:
-                device, device_arg = a.device, name
-            elif a.device != device:
-                raise TilecRuntimeError(f"arguments '{device_arg}' and '{name}' are on different CUDA devices "
-                                        f"(cuda:{device} and cuda:{a.device}); move them to one device")
-            use_torch = use_torch or a.source == "torch"
-            ptrs.append(a.ptr)
-        scalars = [convert_scalar(args[i], dtype, name) for i, name, dtype in self._scalars]
-        sym_values = []
-        for s in self._syms:
-            v = env[s]
-            if v > _INT32_MAX:
-                raise TilecRuntimeError(f"symbolic dim '{s}' = {v} (from argument '{binder[s][0]}') does not fit "
-                                        f"in int32; split the problem into pieces below 2**31")
-            sym_values.append(v)
+            if dev is None:
+                unknown = (unknown or []) + [ptr]
+            elif dev != device:
+                if device is None:
+                    device = dev
+                else:
+                    first = next(n for j, n, *_ in self._tensors if self._device_of(args[j]) == device)
+                    raise TilecRuntimeError(f"arguments '{first}' and '{name}' are on different CUDA devices "
+                                            f"(cuda:{device} and cuda:{dev}); move them to one device")
+            ptrs.append(ptr)
+        scalars = []
+        for i, name, dtype, fast_type, lo, hi in self._scalars:
+            v = args[i]
+            if type(v) is not fast_type or (lo is not None and not lo <= v <= hi):
+                v = convert_scalar(v, dtype, name)
+            scalars.append(v)
+        sym_values = [env[s] for s in self._syms]
+        if sym_values and max(sym_values) > _INT32_MAX:
+            s = next(s for s in self._syms if env[s] > _INT32_MAX)
+            raise TilecRuntimeError(f"symbolic dim '{s}' = {env[s]} (from argument '{self._first_binder(s)[0]}') "
+                                    f"does not fit in int32; split the problem into pieces below 2**31")
         grids = []
-        for spec, exprs, _, cluster, _ in self._launches:
+        for spec, (ex, ey, ez), _, cluster, _ in self._launches:
             try:
-                g = tuple(int(e(env)) for e in exprs)
+                g = (ex(env), ey(env), ez(env))
             except ZeroDivisionError:
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {spec.grid} divides by zero for "
                                         f"{env}") from None
             if min(g) < 0 or g[0] > _INT32_MAX or g[1] > 65535 or g[2] > 65535:
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} (from {spec.grid} with {env}) is outside "
                                         f"CUDA's limits (x < 2**31, y and z <= 65535)")
-            if min(g) > 0 and any(gi % ci for gi, ci in zip(g, cluster)):
+            if cluster is not None and min(g) > 0 and any(gi % ci for gi, ci in zip(g, cluster)):
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} is not a multiple of the cluster "
                                         f"shape {cluster}")
             grids.append(g)
         return ptrs, scalars, sym_values, grids, device, use_torch, unknown
+
+    @staticmethod
+    def _device_of(x: object) -> int | None:
+        return x.get_device() if is_torch_tensor(x) else as_device_array(x).device
 
     def __call__(self, *args: object, **kwargs: object) -> None:
         """Check the arguments, then launch every kernel of the program on the current stream.
@@ -305,17 +349,17 @@ class Launcher:
                 or launching (naming the entry).
         """
         ptrs, scalars, sym_values, grids, device, use_torch, unknown = self.check_args(*args, **kwargs)
-        if all(min(g) == 0 for g in grids):
+        if not any(min(g) for g in grids):
             return  # nothing to do: every grid is empty
-        if device is None and any(unknown):  # e.g. numba arrays: ask the driver which device owns the memory
+        if device is None and unknown and any(unknown):  # e.g. numba arrays: ask the driver who owns the memory
             device = driver.pointer_device(next(p for p in unknown if p))
         ctx, restore = driver.ensure_context(device)
         try:
             funcs = self._modules.get(ctx)
             if funcs is None:
                 funcs = self._load(ctx)
-            stream = sys.modules["torch"].cuda.current_stream(device).cuda_stream if use_torch else 0
-            lib = driver.lib()
+            stream = _torch_stream(device) if use_torch else None
+            launch = self._cu_launch or self._bind_driver()
             with self._lock:
                 for slot, v in zip(self._ptr_slots, ptrs):
                     slot.value = v
@@ -324,19 +368,23 @@ class Launcher:
                 for slot, v in zip(self._sym_slots, sym_values):
                     slot.value = v
                 for (spec, _, block, cluster, config), func, grid in zip(self._launches, funcs, grids):
-                    if min(grid) == 0:
+                    if not min(grid):
                         continue
                     if config is None:
-                        rc = lib.cuLaunchKernel(func, grid[0], grid[1], grid[2], block[0], block[1], block[2],
-                                                spec.smem_bytes, stream or None, self._params, None)
+                        rc = launch(func, grid[0], grid[1], grid[2], block[0], block[1], block[2], spec.smem_bytes,
+                                    stream, self._params, None)
                         if rc:
                             driver.check(rc, "cuLaunchKernel", spec.entry)
                     else:
-                        driver.launch_kernel_ex(func, grid, block, spec.smem_bytes, stream, self._params, cluster,
-                                                spec.entry, config)
+                        driver.launch_kernel_ex(func, grid, block, spec.smem_bytes, stream or 0, self._params,
+                                                cluster, spec.entry, config)
         finally:
             if restore != -1:
                 driver.set_current_context(restore)
+
+    def _bind_driver(self):
+        self._cu_launch = driver.lib().cuLaunchKernel
+        return self._cu_launch
 
     def _load(self, ctx: int) -> list[int]:
         """Load the module into context `ctx` (current) and prepare its functions; once per context."""
@@ -365,7 +413,7 @@ class Launcher:
                             f"use a smaller tile config or fewer pipeline stages")
                     driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                               spec.smem_bytes, spec.entry)
-                if math.prod(cluster) > 8:
+                if cluster is not None and math.prod(cluster) > 8:
                     driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1,
                                               spec.entry)
                 funcs.append(func)

@@ -67,6 +67,26 @@ def _torch_dtype_name(dt: object) -> str:
     return name
 
 
+_TORCH_TYPES: set = set()
+
+
+def is_torch_tensor(x: object) -> bool:
+    """True when `x` is a torch tensor (its type's module is torch's), without importing torch. Never raises."""
+    t = type(x)
+    if t in _TORCH_TYPES:
+        return True
+    if t.__module__.startswith("torch"):
+        _TORCH_TYPES.add(t)
+        return True
+    return False
+
+
+def torch_dtype_name(dt: object) -> str:
+    """The tilec name of a torch dtype ("float16", "float8_e4m3", ...; others keep torch's name). Never raises."""
+    name = _torch_dtype_names.get(dt)
+    return name if name is not None else _torch_dtype_name(dt)
+
+
 def _from_torch(x, what: str) -> DeviceArray:
     dev = x.device
     if dev.type != "cuda":
@@ -197,7 +217,7 @@ def as_device_array(x: object, name: str = "tensor") -> DeviceArray:
             object that is not a tensor at all.
     """
     what = f"argument '{name}'"
-    if type(x).__module__.startswith("torch"):
+    if is_torch_tensor(x):
         return _from_torch(x, what)
     cai = getattr(x, "__cuda_array_interface__", None)
     if cai is not None:

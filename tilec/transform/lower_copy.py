@@ -266,4 +266,5 @@ def lower_copy(ctx: LowerCtx, c: Copy) -> Stmt:
         return _frag_mem(ctx, c, to_mem=False)
     if s in ("local", "var") or d in ("local", "var"):
         raise TilecError("T.copy to or from local buffers is not supported yet; index them in T.Parallel", c.loc)
-    return _mem_to_mem(ctx, c)
+    body = _mem_to_mem(ctx, c)
+    return Scope(body, c.loc, async_group=True) if c.async_ else body

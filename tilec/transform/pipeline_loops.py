@@ -1,6 +1,6 @@
 """Software pipelining of T.Pipelined loops for the sm80 family: multi-buffered shared memory + cp.async.
 
-Pre:  layouts inferred; T.Pipelined loops still hold plain tile ops.
+Pre:  a parsed PrimFunc; T.Pipelined loops hold plain tile ops.
 Post: each For(kind="pipelined", num_stages=S >= 2) is replaced by
         prologue:  for s < S-1: if s < n: producers(s) into stage s;  commit
         loop k:    wait_group(S-2); sync; if k+S-1 < n: producers(k+S-1) into stage (k+S-1)%S; commit;

@@ -10,20 +10,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <tilec/tilec.cuh>
 #include <type_traits>
 #include <vector>
 
-#include <tilec/tilec.cuh>
-
 using namespace tilec;
 
-#define CUDA_CHECK(expr)                                                                               \
-    do {                                                                                               \
-        cudaError_t err_ = (expr);                                                                     \
-        if (err_ != cudaSuccess) {                                                                     \
+#define CUDA_CHECK(expr)                                                                                      \
+    do {                                                                                                      \
+        cudaError_t err_ = (expr);                                                                            \
+        if (err_ != cudaSuccess) {                                                                            \
             std::printf("CUDA error %s at %s:%d: %s\n", cudaGetErrorString(err_), __FILE__, __LINE__, #expr); \
-            std::exit(2);                                                                              \
-        }                                                                                              \
+            std::exit(2);                                                                                     \
+        }                                                                                                     \
     } while (0)
 
 // (row, col) of accumulator element idx = (i * NJ + j) * 4 + v of this thread: the contract in gemm_sm80.cuh.
@@ -50,8 +49,14 @@ __global__ void gemm_ss_kernel(const T* gA, const T* gB, float* gC) {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* As = reinterpret_cast<T*>(smem_raw);
     T* Bs = As + M * K;
-    if constexpr (TRANS_A) store_tile<K, M>(As, gA); else store_tile<M, K>(As, gA);
-    if constexpr (TRANS_B) store_tile<N, K>(Bs, gB); else store_tile<K, N>(Bs, gB);
+    if constexpr (TRANS_A)
+        store_tile<K, M>(As, gA);
+    else
+        store_tile<M, K>(As, gA);
+    if constexpr (TRANS_B)
+        store_tile<N, K>(Bs, gB);
+    else
+        store_tile<K, N>(Bs, gB);
     __syncthreads();
 
     constexpr int WM = M / WARP_M, WN = N / WARP_N, kAcc = (WM / 16) * (WN / 8) * 4;
@@ -76,7 +81,10 @@ template <int M, int N, int K, int WARP_M, bool TRANS_B, class T>
 __global__ void gemm_rs_kernel(const T* gA, const T* gB, float* gC) {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* Bs = reinterpret_cast<T*>(smem_raw);
-    if constexpr (TRANS_B) store_tile<N, K>(Bs, gB); else store_tile<K, N>(Bs, gB);
+    if constexpr (TRANS_B)
+        store_tile<N, K>(Bs, gB);
+    else
+        store_tile<K, N>(Bs, gB);
 
     constexpr int WM = M / WARP_M, kA = (WM / 16) * (K / 8) * 4, kAcc = (WM / 16) * (N / 8) * 4;
     T a[kA];
@@ -175,8 +183,9 @@ static void run_case(unsigned seed) {
     const bool ok = rel < 1e-4;
     g_failures += !ok;
     std::printf("%s %s %dx%dx%d w%dx%d %c%c: max_rel_err=%.3g (worst C[%d][%d] = %g, expected %g) %s\n",
-                REG_A ? "gemm_rs" : "gemm_ss", dtype_name<T>(), M, N, K, WARP_M, WARP_N, REG_A ? 'r' : (TRANS_A ? 't' : 'n'),
-                TRANS_B ? 't' : 'n', rel, worst / N, worst % N, hC[worst], ref[worst], ok ? "PASS" : "FAIL");
+                REG_A ? "gemm_rs" : "gemm_ss", dtype_name<T>(), M, N, K, WARP_M, WARP_N,
+                REG_A ? 'r' : (TRANS_A ? 't' : 'n'), TRANS_B ? 't' : 'n', rel, worst / N, worst % N, hC[worst],
+                ref[worst], ok ? "PASS" : "FAIL");
 }
 
 template <int M, int N, int K, int WARP_M, int WARP_N, class T>

@@ -49,13 +49,14 @@ inline constexpr bool always_false_int = false;
 /// arguments (so overload resolution always picks it) and fails to compile only when called, with a
 /// message naming the PTX instruction and the SM it needs, e.g. TILEC_ARCH_UNSUPPORTED(
 /// cp_async_commit_group, "cp.async.commit_group", "sm_80").
+// clang-format off
 #define TILEC_ARCH_UNSUPPORTED(name, ptx, sm)                                                              \
     template <class... Args>                                                                               \
     __device__ void name(Args&&...) {                                                                      \
-        static_assert(::tilec::detail::always_false<Args...>, ptx " needs " sm                             \
-                                                                  " or newer (compile "                    \
-                                                                  "with -arch=" sm " or a later target)"); \
+        static_assert(::tilec::detail::always_false<Args...>,                                              \
+                      ptx " needs " sm " or newer (compile with -arch=" sm " or a later target)");         \
     }
+// clang-format on
 
 namespace tilec {
 

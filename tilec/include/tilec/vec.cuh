@@ -3,10 +3,12 @@
  * @brief Helpers the code generator emits: aligned vectors of N elements, bit casts, conversions.
  */
 #pragma once
-#include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <cstdint>
-#include <cstring>
+#include <type_traits>
+#include "common.cuh"
 
 namespace tilec {
 
@@ -38,14 +40,6 @@ __device__ __forceinline__ void copy_bytes(void* dst, const void* src, bool pred
     } else {
         *static_cast<uint32_t*>(dst) = pred ? *static_cast<const uint32_t*>(src) : 0u;
     }
-}
-
-template <class To, class From>
-__device__ __forceinline__ To bit_cast(const From& f) {
-    static_assert(sizeof(To) == sizeof(From), "bit_cast needs types of one size");
-    To t;
-    memcpy(&t, &f, sizeof(To));
-    return t;
 }
 
 /// Conversions through float, so every pair of element types converts (half <-> bf16 included).

@@ -1,0 +1,299 @@
+"""Emit CUDA C++ for a lowered PrimFunc: one `extern "C" __global__` entry per T.Kernel, plus KernelMetadata.
+
+Pre:  lower_tile_ops and plan_shared_memory have run (no tile ops; flat indices; attrs["smem_offsets"],
+      attrs["smem_bytes"] per kernel).
+Post: (source, metadata). Integers are int (32-bit); the launcher rejects tensors of 2^31 or more elements.
+"""
+from __future__ import annotations
+
+import math
+
+from tilec.errors import TilecError
+from tilec.ir import dtypes as dt
+from tilec.ir.buffer import Buffer
+from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
+from tilec.ir.func import PrimFunc
+from tilec.ir.stmt import (Alloc, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Scope, Seq, Stmt,
+                           Store, StoreVec, Sync, VecCopy, While)
+from tilec.metadata import KernelMetadata, LaunchSpec, ParamSpec
+
+_MATH = {"exp": "__expf", "exp2": "exp2f", "log": "__logf", "log2": "__log2f", "sqrt": "sqrtf", "rsqrt": "rsqrtf",
+         "abs": "fabsf", "tanh": "tanhf", "sin": "__sinf", "cos": "__cosf", "floor": "floorf", "ceil": "ceilf"}
+_MATH64 = {"exp": "exp", "exp2": "exp2", "log": "log", "log2": "log2", "sqrt": "sqrt", "rsqrt": "rsqrt",
+           "abs": "fabs", "tanh": "tanh", "sin": "sin", "cos": "cos", "floor": "floor", "ceil": "ceil"}
+
+
+class CudaEmitter:
+    """Prints expressions and statements of lowered IR as CUDA C++."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ind = 1
+
+    def line(self, s: str) -> None:
+        self.lines.append("  " * self.ind + s)
+
+    # ---- expressions -----------------------------------------------------------------------------------
+    def expr(self, e: object) -> str:
+        if not isinstance(e, Expr):
+            return self.expr(Const(e, dt.int32)) if isinstance(e, int) else str(e)
+        if isinstance(e, Const):
+            return self.const(e)
+        if isinstance(e, Var):
+            return e.name
+        if isinstance(e, ThreadIdx):
+            return "((int)threadIdx.x)"
+        if isinstance(e, BinOp):
+            return self.binop(e)
+        if isinstance(e, UnaryOp):
+            op = {"neg": "-", "not": "!", "invert": "~"}[e.op]
+            return f"({op}{self.expr(e.a)})"
+        if isinstance(e, Call):
+            return self.call(e)
+        if isinstance(e, Cast):
+            if e.value.dtype == e.dtype:
+                return self.expr(e.value)
+            return f"tilec::convert<{e.dtype.ctype}>({self.expr(e.value)})"
+        if isinstance(e, Reinterpret):
+            return f"tilec::bit_cast<{e.dtype.ctype}>({self.expr(e.value)})"
+        if isinstance(e, Select):
+            return f"({self.expr(e.cond)} ? {self.typed(e.a, e.dtype)} : {self.typed(e.b, e.dtype)})"
+        if isinstance(e, Load):
+            return f"{e.buffer.name}[{self.expr(e.indices[0])}]"
+        raise TilecError(f"codegen: cannot print {type(e).__name__} (internal error, please report)")
+
+    def typed(self, e: Expr, d: dt.DType) -> str:
+        return self.expr(e) if e.dtype == d else f"tilec::convert<{d.ctype}>({self.expr(e)})"
+
+    def const(self, c: Const) -> str:
+        d, v = c.dtype, c.value
+        if d == dt.boolean:
+            return "true" if v else "false"
+        if d.is_int:
+            if d.bits == 64:
+                return f"{int(v)}LL"
+            return str(int(v)) if d.kind == "int" else f"{int(v)}u"
+        f = float(v)
+        if math.isinf(f):
+            s = "INFINITY" if f > 0 else "-INFINITY"
+        elif math.isnan(f):
+            s = "NAN"
+        else:
+            s = repr(f) + ("" if d == dt.float64 else "f")
+            if "e" not in s and "." not in s and "inf" not in s:
+                s = s.replace("f", ".0f")
+        return s if d in (dt.float32, dt.float64) else f"tilec::convert<{d.ctype}>({s})"
+
+    def binop(self, e: BinOp) -> str:
+        op = e.op
+        if op in ("and", "or"):
+            return f"({self.expr(e.a)} {'&&' if op == 'and' else '||'} {self.expr(e.b)})"
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            t = dt.promote(e.a.dtype, e.b.dtype)
+            if t.is_float and t.bits < 32:
+                t = dt.float32
+            return f"({self.typed(e.a, t)} {op} {self.typed(e.b, t)})"
+        t = e.dtype
+        calc = dt.float32 if (t.is_float and t.bits < 32) else t  # half/bf16 math in float, converted back
+        a, b = self.typed(e.a, calc), self.typed(e.b, calc)
+        if op in ("min", "max"):
+            fn = (("fminf" if op == "min" else "fmaxf") if calc == dt.float32 else
+                  ("fmin" if op == "min" else "fmax") if calc == dt.float64 else op)
+            s = f"{fn}({a}, {b})"
+        elif op == "//":
+            s = f"floorf({a} / {b})" if calc.is_float else f"({a} / {b})"
+        elif op == "%":
+            s = f"fmodf({a}, {b})" if calc.is_float else f"({a} % {b})"
+        else:
+            s = f"({a} {op} {b})"
+        return s if calc == t else f"tilec::convert<{t.ctype}>({s})"
+
+    def call(self, e: Call) -> str:
+        if e.fn.startswith("tilec::"):  # device-header functions (shuffles, ...)
+            return f"{e.fn}({', '.join(self.expr(a) for a in e.args)})"
+        d = e.dtype
+        if d == dt.float64:
+            return f"{_MATH64[e.fn]}({', '.join(self.typed(a, d) for a in e.args)})"
+        if e.fn == "sigmoid":
+            x = self.typed(e.args[0], dt.float32)
+            s = f"(1.0f / (1.0f + __expf(-{x})))"
+        elif e.fn == "abs" and d.is_int:
+            return f"abs({self.expr(e.args[0])})"
+        else:
+            s = f"{_MATH[e.fn]}({', '.join(self.typed(a, dt.float32) for a in e.args)})"
+        return s if d == dt.float32 else f"tilec::convert<{d.ctype}>({s})"
+
+    # ---- statements ----------------------------------------------------------------------------------
+    def stmt(self, s: Stmt | None) -> None:
+        if s is None:
+            return
+        if isinstance(s, Seq):
+            for x in s.stmts:
+                self.stmt(x)
+        elif isinstance(s, Scope):
+            self.line("{")
+            self.ind += 1
+            self.stmt(s.body)
+            self.ind -= 1
+            self.line("}")
+        elif isinstance(s, LocalDecl):
+            self.line(f"{s.buffer.dtype.ctype} {s.buffer.name}[{s.size}];")
+        elif isinstance(s, Alloc):
+            pass  # shared buffers are declared at the kernel's top from the memory plan
+        elif isinstance(s, Let):
+            self.line(f"const {s.var.dtype.ctype} {s.var.name} = {self.typed(s.value, s.var.dtype)};")
+        elif isinstance(s, Store):
+            self.line(f"{s.buffer.name}[{self.expr(s.indices[0])}] = {self.typed(s.value, s.buffer.dtype)};")
+        elif isinstance(s, For):
+            v = s.var.name
+            if s.kind == "unroll":
+                self.line("#pragma unroll")
+            start = self.expr(s.start)
+            self.line(f"for (int {v} = {start}; {v} < {self.expr(BinOp('+', s.start, s.extent, dt.int32))}; ++{v}) {{")
+            self.block(s.body)
+        elif isinstance(s, While):
+            self.line(f"while ({self.expr(s.cond)}) {{")
+            self.block(s.body)
+        elif isinstance(s, If):
+            self.line(f"if ({self.expr(s.cond)}) {{")
+            self.ind += 1
+            self.stmt(s.then)
+            self.ind -= 1
+            if s.else_ is not None and not (isinstance(s.else_, Seq) and not s.else_.stmts):
+                self.line("} else {")
+                self.ind += 1
+                self.stmt(s.else_)
+                self.ind -= 1
+            self.line("}")
+        elif isinstance(s, Sync):
+            self.line("__syncthreads();")
+        elif isinstance(s, DeviceCall):
+            ta = f"<{', '.join(map(str, s.template_args))}>" if s.template_args else ""
+            self.line(f"{s.fn}{ta}({', '.join(self.arg(a) for a in s.args)});")
+        elif isinstance(s, VecCopy):
+            self.veccopy(s)
+        elif isinstance(s, StoreVec):
+            t, n = s.buffer.dtype.ctype, len(s.values)
+            vals = ", ".join(self.typed(v, s.buffer.dtype) for v in s.values)
+            self.line(f"tilec::store_vec<{t}, {n}>(&{s.buffer.name}[{self.expr(s.offset)}], "
+                      f"tilec::Vec<{t}, {n}>{{{{{vals}}}}});")
+        elif isinstance(s, LoadVec):
+            t, n = s.src.dtype.ctype, len(s.slots)
+            self.line("{")
+            self.line(f"  const tilec::Vec<{t}, {n}> lv = tilec::load_vec<{t}, {n}>(&{s.src.name}"
+                      f"[{self.expr(s.offset)}]);")
+            for k, slot in enumerate(s.slots):
+                self.line(f"  {s.dst.name}[{slot}] = tilec::convert<{s.dst.dtype.ctype}>(lv.x[{k}]);")
+            self.line("}")
+        else:
+            raise TilecError(f"codegen: cannot emit {type(s).__name__} (a pass left a tile op behind; internal "
+                             "error, please report)", getattr(s, "loc", None))
+
+    def block(self, body: Stmt) -> None:
+        self.ind += 1
+        self.stmt(body)
+        self.ind -= 1
+        self.line("}")
+
+    def arg(self, a: object) -> str:
+        if isinstance(a, BufferPtr):
+            return f"(&{a.buffer.name}[{self.expr(a.offset)}])"
+        return self.expr(a)
+
+    def veccopy(self, s: VecCopy) -> None:
+        dst, src = self.arg(s.dst), self.arg(s.src)
+        pred = "true" if s.pred is None else self.expr(s.pred)
+        if s.async_:
+            kind = "cg" if s.nbytes == 16 else "ca"
+            self.line(f"tilec::cp_async_{kind}_shared_global_{s.nbytes}({dst}, {src}, {pred});")
+        elif s.pred is None or s.zfill:
+            self.line(f"tilec::copy_bytes<{s.nbytes}>({dst}, {src}, {pred});")
+        else:
+            self.line(f"if ({pred}) tilec::copy_bytes<{s.nbytes}>({dst}, {src}, true);")
+
+
+def grid_expr(e: Expr) -> str:
+    """A launch-grid expression in the Python subset the launchers evaluate (+ - * // % min max)."""
+    if isinstance(e, Const):
+        return str(int(e.value))
+    if isinstance(e, Var):
+        return e.name
+    if isinstance(e, BinOp) and e.op in ("+", "-", "*", "//", "%"):
+        return f"({grid_expr(e.a)} {e.op} {grid_expr(e.b)})"
+    if isinstance(e, BinOp) and e.op in ("min", "max"):
+        return f"{e.op}({grid_expr(e.a)}, {grid_expr(e.b)})"
+    raise TilecError(f"a grid size must be an integer expression of the symbolic dims, got {type(e).__name__}")
+
+
+def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
+    bx, by, bz = (v.name for v in k.block_vars)
+    if not k.swizzle:
+        em.line(f"[[maybe_unused]] const int {bx} = blockIdx.x;")
+        em.line(f"[[maybe_unused]] const int {by} = blockIdx.y;")
+        em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
+        return
+    # T.use_swizzle: walk the grid in panels of `panel` rows of blocks so neighbours share L2 tiles.
+    panel, order = k.swizzle
+    em.line("const int tl_gx = gridDim.x, tl_gy = gridDim.y;")
+    em.line("const int tl_lin = blockIdx.y * tl_gx + blockIdx.x;")
+    if order == "row":
+        em.line(f"const int tl_span = {panel} * tl_gx;")
+        em.line("const int tl_pan = tl_lin / tl_span, tl_in = tl_lin % tl_span;")
+        em.line(f"const int tl_h = min({panel}, tl_gy - tl_pan * {panel});")
+        em.line(f"const int {by} = tl_pan * {panel} + tl_in % tl_h;")
+        em.line(f"const int {bx} = tl_in / tl_h;")
+    else:
+        em.line(f"const int tl_span = {panel} * tl_gy;")
+        em.line("const int tl_lin2 = blockIdx.x * tl_gy + blockIdx.y;")
+        em.line("const int tl_pan = tl_lin2 / tl_span, tl_in = tl_lin2 % tl_span;")
+        em.line(f"const int tl_w = min({panel}, tl_gx - tl_pan * {panel});")
+        em.line(f"const int {bx} = tl_pan * {panel} + tl_in % tl_w;")
+        em.line(f"const int {by} = tl_in / tl_w;")
+    em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
+
+
+def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetadata]:
+    """See the module docstring."""
+    kernels = [s for s in (fn.body.stmts if isinstance(fn.body, Seq) else (fn.body,)) if isinstance(s, Kernel)]
+    if not kernels:
+        raise TilecError(f"{fn.name} has no `with T.Kernel(...)` block: nothing to launch", fn.loc)
+    offsets: dict = fn.attrs.get("smem_offsets", {})
+    smem_bytes: dict = fn.attrs.get("smem_bytes", {})
+    plist = []
+    for p in fn.params:
+        if p.buffer is not None:
+            plist.append(f"{p.buffer.dtype.ctype}* __restrict__ {p.buffer.name}")
+        else:
+            plist.append(f"{p.var.dtype.ctype} {p.var.name}")
+    plist += [f"int {d.name}" for d in fn.sym_dims]
+    out = ["// Generated by tilec. Do not edit.", "#include <tilec/tilec.cuh>", "#include <tilec/vec.cuh>", "",
+           "using tilec::half_t;", "using tilec::bfloat16_t;", ""]
+    launches = []
+    for i, k in enumerate(kernels):
+        entry = f"{fn.name}_kernel" if len(kernels) == 1 else f"{fn.name}_kernel_{i}"
+        em = CudaEmitter()
+        out.append(f'extern "C" __global__ void __launch_bounds__({k.threads}, 1) {entry}({", ".join(plist)}) {{')
+        nbytes = smem_bytes.get(k, 0)
+        if nbytes:
+            em.line("extern __shared__ __align__(1024) unsigned char tl_smem[];")
+            for buf, off in offsets.items():
+                if off[0] is k:
+                    em.line(f"{buf.dtype.ctype}* {buf.name} = reinterpret_cast<{buf.dtype.ctype}*>(tl_smem + {off[1]});")
+        _swizzle_prologue(em, k)
+        em.stmt(k.body)
+        out.extend(em.lines)
+        out.append("}")
+        out.append("")
+        launches.append(LaunchSpec(entry, tuple(grid_expr(g) for g in k.grid), k.threads, nbytes))
+    params = []
+    for p in fn.params:
+        if p.buffer is not None:
+            shape = tuple(d.name if isinstance(d, Var) else int(d) for d in p.buffer.shape)
+            params.append(ParamSpec(p.name, "tensor", p.buffer.dtype.name, shape))
+        else:
+            params.append(ParamSpec(p.name, "scalar", p.var.dtype.name, ()))
+    meta = KernelMetadata(fn.name, tuple(params), tuple(d.name for d in fn.sym_dims), tuple(launches),
+                          getattr(target, "arch", "") if target is not None else "")
+    return "\n".join(out), meta
+
+

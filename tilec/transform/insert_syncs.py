@@ -1,0 +1,122 @@
+"""Insert __syncthreads() where threads of a block hand shared memory to each other.
+
+Pre:  lowered IR (per-thread code; shared accesses are Loads/Stores/VecCopies/device calls on shared buffers).
+Post: before any statement that reads a shared buffer written since the last barrier (RAW), or writes one
+      read or written since then (WAR/WAW), there is a Sync. Loops are analysed with the state at the end
+      of their body flowing back to their start. Writes inside Scope(async_group=True) (pipelined cp.async
+      copies) are ordered by the pipeline's own barriers and are not tracked.
+Conservative by buffer, not by element: two disjoint regions of one buffer still get a barrier.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tilec.ir.expr import Expr, loads
+from tilec.ir.func import PrimFunc
+from tilec.ir.stmt import (BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, Scope, Seq, Stmt, Store, StoreVec,
+                           Sync, VecCopy, While, seq)
+
+_READ_ONLY_CALLS = ("tilec::gemm_ss", "tilec::gemm_rs")
+
+
+def _shared_loads(*exprs: object) -> set:
+    out = set()
+    for e in exprs:
+        if isinstance(e, Expr):
+            out |= {ld.buffer for ld in loads(e) if ld.buffer.scope == "shared"}
+    return out
+
+
+def _access(s: Stmt) -> tuple[set, set]:
+    """(shared buffers read, shared buffers written) by a simple (non-compound) statement."""
+    r: set = set()
+    w: set = set()
+    if isinstance(s, Store):
+        r = _shared_loads(s.value, *s.indices)
+        if s.buffer.scope == "shared":
+            w.add(s.buffer)
+    elif isinstance(s, Let):
+        r = _shared_loads(s.value)
+    elif isinstance(s, StoreVec):
+        r = _shared_loads(s.offset, *s.values)
+        if s.buffer.scope == "shared":
+            w.add(s.buffer)
+    elif isinstance(s, LoadVec):
+        if s.src.scope == "shared":
+            r.add(s.src)
+    elif isinstance(s, VecCopy):
+        r = _shared_loads(s.pred)
+        if s.src.buffer.scope == "shared":
+            r.add(s.src.buffer)
+        if s.dst.buffer.scope == "shared":
+            w.add(s.dst.buffer)
+    elif isinstance(s, DeviceCall):
+        for a in s.args:
+            if isinstance(a, BufferPtr) and a.buffer.scope == "shared":
+                r.add(a.buffer)
+                if s.fn not in _READ_ONLY_CALLS:
+                    w.add(a.buffer)
+    return r, w
+
+
+class _State:
+    def __init__(self, r: set | None = None, w: set | None = None):
+        self.r = set(r or ())
+        self.w = set(w or ())
+
+    def copy(self) -> "_State":
+        return _State(self.r, self.w)
+
+    def merge(self, o: "_State") -> "_State":
+        return _State(self.r | o.r, self.w | o.w)
+
+
+def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, _State]:
+    if s is None:
+        return None, st
+    if isinstance(s, Seq):
+        out = []
+        for x in s.stmts:
+            nx, st = _visit(x, st, async_group)
+            out.append(nx)
+        return seq(*out), st
+    if isinstance(s, Sync):
+        return s, _State()
+    if isinstance(s, Scope):
+        body, st = _visit(s.body, st, async_group or s.async_group)
+        return replace(s, body=body), st
+    if isinstance(s, If):
+        pre = None
+        r = _shared_loads(s.cond)
+        if r & st.w:
+            pre, st = Sync(s.loc), _State()
+        then, s1 = _visit(s.then, st.copy(), async_group)
+        other, s2 = _visit(s.else_, st.copy(), async_group)
+        node = replace(s, then=then, else_=other)
+        return seq(pre, node) if pre else node, s1.merge(s2)
+    if isinstance(s, (For, While)):
+        _, end = _visit(s.body, st.copy(), async_group)
+        body, end2 = _visit(s.body, st.merge(end), async_group)
+        return replace(s, body=body), st.merge(end2)
+    r, w = _access(s)
+    if async_group:
+        w = set()
+    pre = None
+    if (r & st.w) or (w & (st.r | st.w)):
+        pre, st = Sync(getattr(s, "loc", None)), _State()
+    st = _State(st.r | r, st.w | w)
+    return (seq(pre, s) if pre else s), st
+
+
+def insert_syncs(fn: PrimFunc, target: object = None) -> PrimFunc:
+    """See the module docstring."""
+
+    def top(s: Stmt) -> Stmt:
+        if isinstance(s, Seq):
+            return seq(*(top(x) for x in s.stmts))
+        if isinstance(s, Kernel):
+            body, _ = _visit(s.body, _State(), False)
+            return replace(s, body=body)
+        return s
+
+    return fn.with_body(top(fn.body))

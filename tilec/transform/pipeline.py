@@ -1,0 +1,40 @@
+"""The compiler pipeline: one flat list of passes, each with the reason it sits where it does."""
+from __future__ import annotations
+
+from typing import Callable
+
+from tilec.ir.func import PrimFunc
+from tilec.transform.infer_layout import infer_layout
+from tilec.transform.insert_syncs import insert_syncs
+from tilec.transform.lower_tile_ops import lower_tile_ops
+from tilec.transform.pipeline_loops import pipeline_loops
+from tilec.transform.plan_shared_memory import plan_shared_memory
+
+PASSES: list[tuple[str, Callable]] = [
+    # Pipelining works on tile ops (whole copies), before they become per-thread code; it adds stage
+    # dimensions to shared buffers and rebuilds the ops it touches, so it runs before the analyses that
+    # attach results to ops.
+    ("pipeline_loops", pipeline_loops),
+    # Layouts next: every later pass needs to know which thread holds which element.
+    ("infer_layout", infer_layout),
+    # Tile ops and T.Parallel -> per-thread code using the layouts.
+    ("lower_tile_ops", lower_tile_ops),
+    # Barriers are placed on the per-thread code, where every shared access is visible.
+    ("insert_syncs", insert_syncs),
+    # Last: all shared buffers (including lowering's scratch) are known.
+    ("plan_shared_memory", plan_shared_memory),
+]
+
+PASS_NAMES = ["parse"] + [n for n, _ in PASSES]
+
+
+def run_pipeline(fn: PrimFunc, target: object, stop_after: str | None = None) -> PrimFunc:
+    """Run the passes in order (stopping after `stop_after` if given) and return the result."""
+    if stop_after == "parse":
+        return fn
+    for name, p in PASSES:
+        # sm90a (wgmma/TMA) lowering is not built yet: sm_90a targets use the sm80-family passes.
+        fn = p(fn, target)
+        if name == stop_after:
+            break
+    return fn
