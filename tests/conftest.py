@@ -6,7 +6,7 @@ import functools
 import pytest
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _nvcc_missing() -> str:
     from tilec.errors import TilecCompileError
     from tilec.toolchain import find_nvcc

@@ -9,9 +9,20 @@ import pytest
 
 from tilec import env
 from tilec.errors import TilecCompileError
-from tilec.toolchain import (ArchEntry, CompileOptions, compile_cubin, compile_ptx, find_nvcc, format_arch_list,
-                             nvcc_gencode_flags, nvcc_version, parse_arch_list, parse_ptxas_report, parse_target,
-                             target_for_cc)
+from tilec.toolchain import (
+    ArchEntry,
+    CompileOptions,
+    compile_cubin,
+    compile_ptx,
+    find_nvcc,
+    format_arch_list,
+    nvcc_gencode_flags,
+    nvcc_version,
+    parse_arch_list,
+    parse_ptxas_report,
+    parse_target,
+    target_for_cc,
+)
 from tilec.toolchain import nvcc as nvcc_mod
 
 # -- targets ---------------------------------------------------------------------------------------------------

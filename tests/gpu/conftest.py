@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _no_gpu_reason() -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's import-time warnings must not fail the run (filterwarnings=error)

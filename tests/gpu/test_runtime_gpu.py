@@ -1,6 +1,8 @@
 """GPU tests of tilec.runtime: compile small kernels with compile_cubin and launch them through Launcher."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -106,6 +108,31 @@ def test_vadd_on_a_side_stream(torch, vadd: Launcher) -> None:
         ref = b - a
     s.synchronize()
     torch.testing.assert_close(c, ref)
+
+
+def test_vadd_from_threads(torch, vadd: Launcher) -> None:
+    # fresh threads have no current CUDA context until the launcher makes the device's primary one current
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            g = torch.Generator(device="cuda").manual_seed(seed)
+            a = torch.randn(5000, device="cuda", generator=g)
+            b = torch.randn(5000, device="cuda", generator=g)
+            c = torch.empty_like(a)
+            for _ in range(20):
+                vadd(a, b, c, 2.0)
+            torch.cuda.synchronize()
+            torch.testing.assert_close(c, 2 * a + b)
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
 
 
 def test_vadd_dlpack_and_cai(torch, vadd: Launcher) -> None:

@@ -12,7 +12,8 @@ import builtins
 import inspect
 import operator
 import textwrap
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from tilec.errors import SourceLoc, TilecError
 from tilec.ir import dtypes as dt
@@ -20,7 +21,7 @@ from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import Cast, Expr, Load, UnaryOp, Var, as_int, binop, const
 from tilec.ir.func import Param, PrimFunc
 from tilec.ir.simplify import simplify
-from tilec.ir.stmt import For, If, Kernel, Let, Parallel, Store, While
+from tilec.ir.stmt import Alloc, Annotate, For, If, Kernel, Let, Parallel, Seq, Stmt, Store, While
 from tilec.language import builder as bld
 from tilec.language import math as tmath
 from tilec.language.kernel import KernelFrame, PrimFuncDef
@@ -41,6 +42,25 @@ _PYCMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.
 _BUILTIN_OVERRIDES = {builtins.min: tmath.min, builtins.max: tmath.max, builtins.abs: tmath.abs}
 
 _UNSET = object()
+# Statements with no tile-language meaning: (what the user wrote, what to do instead).
+_UNSUPPORTED = {
+    "Try": ("try/except", "; kernels cannot catch exceptions"),
+    "TryStar": ("try/except*", "; kernels cannot catch exceptions"),
+    "Break": ("break", "; use a while loop whose condition is a T.alloc_var set in the body"),
+    "Continue": ("continue", "; put the rest of the loop body under an `if`"),
+    "FunctionDef": ("a nested def", "; define helper functions outside the @T.prim_func and call them"),
+    "AsyncFunctionDef": ("a nested async def", ""),
+    "ClassDef": ("a class definition", "; define it outside the @T.prim_func"),
+    "Import": ("import", "; import modules outside the @T.prim_func"),
+    "ImportFrom": ("import", "; import modules outside the @T.prim_func"),
+    "Global": ("global", ""),
+    "Nonlocal": ("nonlocal", ""),
+    "Delete": ("del", ""),
+    "AsyncFor": ("async for", ""),
+    "AsyncWith": ("async with", ""),
+    "Match": ("match", "; use if/elif"),
+}
+_MAX_COMPILE_TIME_ITERATIONS = 100_000
 
 
 def _is_ir(x: object) -> bool:
@@ -48,11 +68,16 @@ def _is_ir(x: object) -> bool:
 
 
 class _Scope:
-    """Names bound in the prim_func body; `loop_depth` records where Let-bound names were bound."""
+    """Names bound in the prim_func body.
+
+    `depth[name]` is the number of runtime bodies (IR if/loop bodies) around the binding; `gone[name]` explains
+    why a name that went out of scope at the end of a body cannot be used any more.
+    """
 
     def __init__(self) -> None:
         self.vars: dict[str, Any] = {}
-        self.let_depth: dict[str, int] = {}
+        self.depth: dict[str, int] = {}
+        self.gone: dict[str, str] = {}
 
 
 class Parser(ast.NodeVisitor):
@@ -74,7 +99,7 @@ class Parser(ast.NodeVisitor):
                 except ValueError:
                     pass
         self.scope = _Scope()
-        self.loop_depth = 0
+        self.bodies: list[str] = []  # the runtime bodies (IR if/loop) being parsed, innermost last
 
     # ---- locations and errors ----------------------------------------------------------------
     def loc_of(self, node: ast.AST) -> SourceLoc:
@@ -117,6 +142,7 @@ class Parser(ast.NodeVisitor):
             with b.frame() as stmts:
                 self._body(fdef.body)
             body = bld.block(stmts)
+        _check_outside_kernels(body)
         return PrimFunc(self.pf.name, tuple(params), tuple(sym_dims), body, self.loc_of(fdef))
 
     def _params(self, fdef: ast.FunctionDef) -> tuple[list[Param], list[Var]]:
@@ -239,16 +265,66 @@ class Parser(ast.NodeVisitor):
         if isinstance(cur, Buffer) and cur.scope == "var" and not isinstance(value, Buffer):
             bld.current().emit(Store(cur, (const(0),), self._coerce(value, cur.dtype, node), self.loc_of(node)))
             return
-        if _is_ir(value) and not isinstance(value, Var):
-            if name in self.scope.let_depth and self.scope.let_depth[name] < self.loop_depth:
-                raise self.error(node, f"'{name}' is assigned inside a loop but was defined outside it; declare it "
-                                       f"with `{name} = T.alloc_var(dtype)` to make it mutable")
+        self._check_rebind(name, node)
+        if _is_ir(value) and not isinstance(value, Var) and bld.current().in_kernel:
+            # Inside a kernel the value is computed once, here (a Let): a later store to a buffer it reads must
+            # not change it. Outside kernels, values are pure expressions of symbolic dims and scalar parameters;
+            # they are substituted where used, so that launch grids are expressions the host can evaluate.
             v = Var(bld.current().unique(name), value.dtype)
             bld.current().emit(Let(v, value, self.loc_of(node)))
-            self.scope.vars[name] = v
-            self.scope.let_depth[name] = self.loop_depth
-            return
+            value = v
         self.scope.vars[name] = value
+        self.scope.depth[name] = len(self.bodies)
+
+    def _check_rebind(self, name: str, node: ast.AST) -> None:
+        """Refuse to rebind, inside a runtime if/loop body, a name bound before that body.
+
+        Python parses such a body once, at compile time, however often the GPU runs it (maybe never), so the
+        new binding would silently hold after the body on every path. A T.alloc_var is the runtime variable.
+        """
+        if not self.bodies:
+            return
+        if name in self.scope.vars:
+            outer = self.scope.depth.get(name, 0) < len(self.bodies)
+        else:
+            outer = name in self.closure or name in self.globals
+        if outer:
+            raise self.error(node, f"'{name}' is assigned inside {self.bodies[-1]} but was defined before it; "
+                                   f"declare it with `{name} = T.alloc_var(dtype)` before, to make it a runtime "
+                                   "variable that the body can update")
+
+    @contextmanager
+    def _body_scope(self, what: str, runtime: bool = True) -> Iterator[None]:
+        """Names bound inside the body `what` do not outlive it.
+
+        A runtime body (an IR if/loop) is parsed once whatever the GPU does: nothing it binds has one value
+        after it. A T.Kernel body (runtime=False) runs straight through: its buffers, block indices and Lets
+        exist only inside that launch, but the compile-time Python values it binds stay valid after it.
+        """
+        saved_vars, saved_depth = dict(self.scope.vars), dict(self.scope.depth)
+        if runtime:
+            self.bodies.append(what)
+        try:
+            yield
+        finally:
+            if runtime:
+                self.bodies.pop()
+        kept = {}
+        for name, v in self.scope.vars.items():
+            if saved_vars.get(name, _UNSET) is v:
+                continue
+            if not runtime and not (_is_ir(v) or isinstance(v, (Buffer, Region))):
+                kept[name] = v
+                continue
+            self.scope.gone[name] = (f"'{name}' was bound inside {what} and does not exist after it" if runtime else
+                                     f"'{name}' belongs to {what} and does not exist outside it (each T.Kernel "
+                                     "block is a separate launch)")
+        self.scope.vars = {**saved_vars, **kept}
+        self.scope.depth = {**saved_depth, **{n: self.scope.depth.get(n, 0) for n in kept}}
+
+    def _bind_loop_var(self, name: str, v: Var) -> None:
+        self.scope.vars[name] = v
+        self.scope.depth[name] = len(self.bodies)
 
     def _coerce(self, value: Any, dtype: dt.DType, node: ast.AST) -> Expr:
         if isinstance(value, (Buffer, Region)) or not (_is_ir(value) or isinstance(value, (int, float, bool))):
@@ -273,11 +349,12 @@ class Parser(ast.NodeVisitor):
             self._body(node.body if cond else node.orelse)
             return
         b = bld.current()
-        with b.frame() as then:
+        line = self.loc_of(node).line
+        with b.frame() as then, self._body_scope(f"the runtime `if` at line {line}"):
             self._body(node.body)
         other = None
         if node.orelse:
-            with b.frame() as other_stmts:
+            with b.frame() as other_stmts, self._body_scope(f"the `else` of the runtime `if` at line {line}"):
                 self._body(node.orelse)
             other = bld.block(other_stmts)
         b.emit(If(self._as_bool(cond), bld.block(then), other, self.loc_of(node)))
@@ -290,13 +367,26 @@ class Parser(ast.NodeVisitor):
             raise self.error(node, "while/else is not supported")
         cond = self.visit(node.test)
         if not _is_ir(cond):
-            raise self.error(node, "the condition of a while loop must be a runtime value (e.g. a T.alloc_var)")
+            self._compile_time_while(node, cond)
+            return
         b = bld.current()
-        self.loop_depth += 1
-        with b.frame() as body:
+        with b.frame() as body, self._body_scope(f"the while loop at line {self.loc_of(node).line}"):
             self._body(node.body)
-        self.loop_depth -= 1
         b.emit(While(self._as_bool(cond), bld.block(body), self.loc_of(node)))
+
+    def _compile_time_while(self, node: ast.While, cond: Any) -> None:
+        """A while on Python values runs now, at compile time, like a Python for loop over a list."""
+        for _ in range(_MAX_COMPILE_TIME_ITERATIONS):
+            if not cond:
+                return
+            self._body(node.body)
+            cond = self.visit(node.test)
+            if _is_ir(cond):
+                raise self.error(node.test, "this while condition was a compile-time value when the loop started "
+                                            "but became a runtime value; make it a runtime value from the start "
+                                            "(a T.alloc_var) for a runtime loop")
+        raise self.error(node, f"this compile-time while loop did not end after {_MAX_COMPILE_TIME_ITERATIONS} "
+                               "iterations")
 
     def visit_With(self, node: ast.With) -> None:
         if len(node.items) != 1:
@@ -309,16 +399,14 @@ class Parser(ast.NodeVisitor):
         if b.in_kernel:
             raise self.error(node, "T.Kernel blocks cannot be nested")
         names = self._target_names(item.optional_vars, node) if item.optional_vars is not None else []
-        ndims = sum(1 for g in frame.grid if as_int(g) != 1) or 1
         if len(names) > 3:
             raise self.error(node, f"T.Kernel binds at most 3 block indices, got {len(names)} names")
         block_vars = tuple(Var(b.unique(names[i] if i < len(names) else f"b{'xyz'[i]}"), dt.int32) for i in range(3))
-        del ndims
-        for n, v in zip(names, block_vars):
-            self.scope.vars[n] = v
         b.in_kernel = True
         b.kernel_threads = frame.threads
-        with b.frame() as body:
+        with b.frame() as body, self._body_scope(f"the T.Kernel block at line {self.loc_of(node).line}", False):
+            for n, v in zip(names, block_vars):
+                self._bind_loop_var(n, v)
             self._body(node.body)
         b.in_kernel = False
         b.emit(Kernel(frame.grid, frame.threads, block_vars, bld.block(body), self.loc_of(node)))
@@ -346,20 +434,18 @@ class Parser(ast.NodeVisitor):
                 raise self.error(node, f"T.Parallel has {len(it.extents)} extents but the loop binds {len(names)} "
                                        "names")
             vars_ = tuple(Var(b.unique(n), dt.int32) for n in names)
-            for n, v in zip(names, vars_):
-                self.scope.vars[n] = v
-            with b.frame() as body:
+            with b.frame() as body, self._body_scope(f"the T.Parallel loop at line {self.loc_of(node).line}"):
+                for n, v in zip(names, vars_):
+                    self._bind_loop_var(n, v)
                 self._body(node.body)
             b.emit(Parallel(vars_, it.extents, bld.block(body), self.loc_of(node)))
             return
         if len(names) != 1:
             raise self.error(node, "this loop binds exactly one name")
         v = Var(b.unique(names[0]), dt.int32)
-        self.scope.vars[names[0]] = v
-        self.loop_depth += 1
-        with b.frame() as body:
+        with b.frame() as body, self._body_scope(f"the loop at line {self.loc_of(node).line}"):
+            self._bind_loop_var(names[0], v)
             self._body(node.body)
-        self.loop_depth -= 1
         b.emit(For(v, simplify(const(it.start)), simplify(const(it.extents[0])), bld.block(body), it.kind,
                    it.num_stages, it.order, it.stage, it.group, self.loc_of(node)))
 
@@ -388,17 +474,32 @@ class Parser(ast.NodeVisitor):
         return it
 
     def _unsupported(self, node: ast.AST) -> None:
-        raise self.error(node, f"{type(node).__name__} is not supported in a tile program")
+        what, hint = _UNSUPPORTED.get(type(node).__name__, (type(node).__name__, ""))
+        raise self.error(node, f"{what} is not supported in a tile program{hint}")
 
     visit_Break = visit_Continue = visit_FunctionDef = visit_ClassDef = visit_Try = _unsupported  # type: ignore
     visit_Import = visit_ImportFrom = visit_Global = visit_Nonlocal = visit_Delete = _unsupported  # type: ignore
+    visit_TryStar = visit_AsyncFunctionDef = visit_AsyncFor = visit_AsyncWith = visit_Match = _unsupported  # type: ignore
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        """A raise under compile-time control flow reports a kernel-generator error at the user's line."""
+        if self.bodies:
+            raise self.error(node, f"raise inside {self.bodies[-1]} would need a runtime check; only compile-time "
+                                   "conditions can raise (use assert on Python values)")
+        exc = self.visit(node.exc) if node.exc is not None else None
+        if isinstance(exc, type):
+            exc = exc()
+        raise self.error(node, f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else "raise")
 
     # ---- expressions ---------------------------------------------------------------------------
     def _lookup(self, name: str, node: ast.AST) -> Any:
         for table in (self.scope.vars, self.closure, self.globals, vars(builtins)):
             if name in table:
                 return table[name]
-        raise self.error(node, f"unknown name '{name}'")
+        if name in self.scope.gone:
+            raise self.error(node, self.scope.gone[name])
+        raise self.error(node, f"unknown name '{name}': it is not a parameter, a name assigned earlier in the "
+                               "kernel, or a variable of the enclosing Python function or module")
 
     def visit_Name(self, node: ast.Name) -> Any:
         v = self._lookup(node.id, node)
@@ -474,28 +575,25 @@ class Parser(ast.NodeVisitor):
         return acc
 
     def visit_Compare(self, node: ast.Compare) -> Any:
+        """`a < b < c` is `a < b and b < c`: IR parts are and-ed, a false Python part makes the whole false."""
         left = self.visit(node.left)
-        result: Any = True
+        ir_part: Expr | None = None
+        py_part: Any = True
         for op, rnode in zip(node.ops, node.comparators):
             right = self.visit(rnode)
-            if _is_ir(left) or _is_ir(right):
+            # `is` compares Python objects (an IR value is never None); the other operators build IR.
+            if (_is_ir(left) or _is_ir(right)) and type(op) not in (ast.Is, ast.IsNot):
                 if type(op) not in _CMPOPS:
-                    raise self.error(node, f"{type(op).__name__} is not supported on runtime values")
-                part: Any = binop(_CMPOPS[type(op)], left, right)
+                    raise self.error(node, f"`{type(op).__name__}` cannot compare runtime values; use ==/!= "
+                                           "(joined with `or`)")
+                part = binop(_CMPOPS[type(op)], left, right)
+                ir_part = part if ir_part is None else binop("and", ir_part, part)
             else:
-                part = _PYCMP[type(op)](left, right)
-            if result is True:
-                result = part
-            elif _is_ir(result) or _is_ir(part):
-                if not _is_ir(part):
-                    if not part:
-                        return False
-                    continue
-                result = binop("and", result, part) if _is_ir(result) else part
-            else:
-                result = result and part
+                py_part = _PYCMP[type(op)](left, right)
+                if not py_part:
+                    return py_part
             left = right
-        return result
+        return py_part if ir_part is None else ir_part
 
     def visit_IfExp(self, node: ast.IfExp) -> Any:
         c = self.visit(node.test)
@@ -587,6 +685,23 @@ class Parser(ast.NodeVisitor):
 
     def visit_ListComp(self, node: ast.ListComp) -> Any:
         return self.eval_python(node)
+
+
+def _check_outside_kernels(s: Stmt) -> None:
+    """Outside `with T.Kernel` no GPU thread exists: only kernel launches may be emitted there."""
+    if isinstance(s, Seq):
+        for x in s.stmts:
+            _check_outside_kernels(x)
+        return
+    if isinstance(s, Kernel):
+        return
+    if isinstance(s, (For, If, While)):
+        raise TilecError(f"a runtime `{type(s).__name__.lower()}` around T.Kernel blocks is not supported (the host "
+                         "launches kernels in sequence); loop over a Python list or branch on Python values to "
+                         "choose the launches at compile time", s.loc)
+    what = {Parallel: "a T.Parallel loop", Store: "a store to a buffer element", Alloc: "an allocation",
+            Annotate: "a schedule annotation"}.get(type(s), f"T.{type(s).__name__.lower()}")
+    raise TilecError(f"{what} must be inside a `with T.Kernel(...)` block", s.loc)
 
 
 def parse(pf: PrimFuncDef) -> PrimFunc:

@@ -216,8 +216,11 @@ class Scope(Stmt):
 
     async_group: the shared-memory writes inside belong to a pipelined (cp.async) copy, ordered by the
     pipeline's own wait + barrier, so insert_syncs does not guard them.
+    unit: the lowered code of one tile op or T.Parallel loop; its threads touch disjoint elements (or read
+    what they themselves wrote), so insert_syncs treats it as one access and puts no barrier inside.
     """
 
     body: Stmt
     loc: SourceLoc = field(default=NO_LOC, compare=False)
     async_group: bool = False
+    unit: bool = False

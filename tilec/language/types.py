@@ -10,11 +10,20 @@ from tilec.ir.expr import Expr, Var, as_int
 from tilec.language.builder import loc
 
 
+_SYMBOLS: dict = {}
+
+
 def symbolic(name: str, dtype: str | DType = "int32") -> Var:
-    """A symbolic (runtime) dimension, e.g. `M = T.symbolic("M")`; bound from tensor shapes at call time."""
+    """A symbolic (runtime) dimension, e.g. `M = T.symbolic("M")`; bound from tensor shapes at call time.
+
+    One name is one dimension: calling T.symbolic("S") twice gives the same variable.
+    """
     if not isinstance(name, str) or not name.isidentifier():
         raise TilecError(f"T.symbolic: name must be an identifier, got {name!r}", loc())
-    return Var(name, as_dtype(dtype))
+    key = (name, as_dtype(dtype))
+    if key not in _SYMBOLS:
+        _SYMBOLS[key] = Var(name, key[1])
+    return _SYMBOLS[key]
 
 
 dynamic = symbolic

@@ -238,11 +238,12 @@ def primary_context(dev: int) -> int:
     """
     ctx = _primary.get(dev)
     if ctx is None:
+        lib = _load()  # before taking _lock, which _load takes too
         with _lock:
             ctx = _primary.get(dev)
             if ctx is None:
                 p = c_void_p()
-                check(_load().cuDevicePrimaryCtxRetain(byref(p), dev), "cuDevicePrimaryCtxRetain")
+                check(lib.cuDevicePrimaryCtxRetain(byref(p), dev), "cuDevicePrimaryCtxRetain")
                 ctx = _primary[dev] = p.value or 0
                 _ctx_device[ctx] = dev
     return ctx

@@ -14,13 +14,32 @@ import struct
 import sys
 import threading
 from collections.abc import Callable
-from ctypes import (c_bool, c_double, c_float, c_int8, c_int16, c_int32, c_int64, c_uint8, c_uint16, c_uint32,
-                    c_uint64, c_void_p)
+from ctypes import (
+    c_bool,
+    c_double,
+    c_float,
+    c_int8,
+    c_int16,
+    c_int32,
+    c_int64,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
 
 from tilec.errors import TilecRuntimeError
 from tilec.metadata import KernelMetadata, LaunchSpec
 from tilec.runtime import driver
-from tilec.runtime.tensors import as_device_array, is_contiguous, is_torch_tensor, torch_dtype_name
+from tilec.runtime.tensors import (
+    _TORCH_DTYPE_NAMES,
+    _TORCH_TYPES,
+    as_device_array,
+    is_contiguous,
+    is_torch_tensor,
+    torch_dtype_name,
+)
 
 _DEFAULT_SMEM_LIMIT = 48 * 1024
 _INT32_MAX = 2**31 - 1
@@ -37,46 +56,66 @@ _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
 Expr = Callable[[dict], int]
 
 
+def _compile_expr(text: str | int, names: frozenset | set) -> tuple[bool, object]:
+    """(True, value) for a constant expression, else (False, env -> int function); constants are folded."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return True, int(text)
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval").body
+    except SyntaxError as e:
+        raise ValueError(f"grid expression '{text}' does not parse: {e.msg}") from None
+
+    def build(node: ast.AST) -> tuple[bool, object]:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return True, node.value
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise ValueError(f"grid expression '{text}' uses '{node.id}', which is not a symbolic dim "
+                                 f"({', '.join(sorted(names)) or 'none declared'})")
+            return False, operator.itemgetter(node.id)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            op = _BINOPS[type(node.op)]
+            (ca, a), (cb, b) = build(node.left), build(node.right)
+            if ca and cb:
+                try:
+                    return True, op(a, b)
+                except ZeroDivisionError:
+                    raise ValueError(f"grid expression '{text}' divides by zero") from None
+            if cb:
+                return False, lambda env: op(a(env), b)  # type: ignore[operator]
+            if ca:
+                return False, lambda env: op(a, b(env))  # type: ignore[operator]
+            return False, lambda env: op(a(env), b(env))  # type: ignore[operator]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            sign = -1 if isinstance(node.op, ast.USub) else 1
+            ca, a = build(node.operand)
+            return (True, sign * a) if ca else (False, lambda env: sign * a(env))  # type: ignore[operator]
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max")
+                and node.args and not node.keywords):
+            fn = min if node.func.id == "min" else max
+            parts = [build(a) for a in node.args]
+            if all(c for c, _ in parts):
+                return True, fn(v for _, v in parts)
+            fns = [v if not c else (lambda env, v=v: v) for c, v in parts]
+            return False, lambda env: fn([f(env) for f in fns])  # type: ignore[operator]
+        raise ValueError(f"grid expression '{text}': '{ast.unparse(node)}' is not allowed (only integers, "
+                         f"symbolic dims, + - * // %, min, max)")
+
+    return build(tree)
+
+
 def compile_expr(text: str | int, names: frozenset | set) -> Expr:
     """Compile a grid expression over symbolic dim `names` into a function env -> int, without eval.
 
     Allowed: integer constants, names from `names`, + - * // %, unary -, min(...), max(...), parentheses.
 
     Raises:
-        ValueError: anything else (the message names the offending piece).
+        ValueError: anything else, or a constant division by zero (the message names the offending piece).
     """
-    if isinstance(text, int) and not isinstance(text, bool):
-        value = int(text)
-        return lambda env: value
-    try:
-        tree = ast.parse(str(text).strip(), mode="eval").body
-    except SyntaxError as e:
-        raise ValueError(f"grid expression '{text}' does not parse: {e.msg}") from None
-
-    def build(node: ast.AST) -> Expr:
-        if isinstance(node, ast.Constant) and type(node.value) is int:
-            v = node.value
-            return lambda env: v
-        if isinstance(node, ast.Name):
-            if node.id not in names:
-                raise ValueError(f"grid expression '{text}' uses '{node.id}', which is not a symbolic dim "
-                                 f"({', '.join(sorted(names)) or 'none declared'})")
-            key = node.id
-            return lambda env: env[key]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            op, a, b = _BINOPS[type(node.op)], build(node.left), build(node.right)
-            return lambda env: op(a(env), b(env))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            a, sign = build(node.operand), -1 if isinstance(node.op, ast.USub) else 1
-            return lambda env: sign * a(env)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max")
-                and node.args and not node.keywords):
-            fn, args = (min if node.func.id == "min" else max), [build(a) for a in node.args]
-            return lambda env: fn(a(env) for a in args)
-        raise ValueError(f"grid expression '{text}': '{ast.unparse(node)}' is not allowed (only integers, "
-                         f"symbolic dims, + - * // %, min, max)")
-
-    return build(tree)
+    const, value = _compile_expr(text, names)
+    if const:
+        return lambda env: value  # type: ignore[return-value]
+    return value  # type: ignore[return-value]
 
 
 # -- scalars -------------------------------------------------------------------------------------------------
@@ -167,7 +206,7 @@ class Launcher:
         sym_set = frozenset(syms)
         align = metadata.extra.get("alignment", {}) if isinstance(metadata.extra, dict) else {}
         self._tensors = []  # (arg index, name, dtype, rank, fixed dims, sym dims, shape text, alignment)
-        self._scalars = []  # (arg index, name, dtype)
+        self._scalars = []  # (arg index, name, dtype, type passed unconverted, int range)
         bound = set()
         for i, p in enumerate(params):
             if p.kind == "tensor":
@@ -206,15 +245,18 @@ class Launcher:
         slots = self._ptr_slots + self._scalar_slots + self._sym_slots
         self._params = (c_void_p * max(len(slots), 1))(*[ctypes.addressof(s) for s in slots])
 
-        self._launches = []  # (spec, (gx, gy, gz) exprs, block, cluster, launch config or None)
+        self._launches = []  # (spec, env -> grid, threads, smem bytes, cluster or None, launch config or None)
         for spec in metadata.launches:
             self._launches.append(self._prepare_launch(spec, sym_set))
         if not self._launches:
             self._bad("no launches")
-        self._modules: dict[int, list[int]] = {}
+        self._modules: dict[int, list[int]] = {}  # context handle -> CUfunction per launch
         self._lock = threading.Lock()
         self._nargs = len(params)
-        self._cu_launch = None
+        self._get_ctx = self._cu_launch = None  # bound on first launch (needs the driver)
+        self._ctx_buf = c_void_p()
+        self._ctx_ref = ctypes.byref(self._ctx_buf)
+        self._last: tuple = (0, -1, [])  # (context, its device, functions) of the last launch
 
     def _bad(self, what: str) -> None:
         raise TilecRuntimeError(f"kernel '{self.name}': invalid launch metadata: {what} (internal error, please report)")
@@ -224,16 +266,27 @@ class Launcher:
         if len(grid) != 3:
             self._bad(f"entry '{spec.entry}' has a {len(spec.grid)}-d grid")
         try:
-            exprs = tuple(compile_expr(g, names) for g in grid)
+            (cx, x), (cy, y), (cz, z) = (_compile_expr(g, names) for g in grid)
         except ValueError as e:
             self._bad(f"entry '{spec.entry}': {e}")
+        # one env -> (gx, gy, gz) function, specialised for the usual case of constant y and z
+        if cx and cy and cz:
+            const = (x, y, z)
+            grid_fn = lambda env: const
+        elif cy and cz:
+            grid_fn = lambda env: (x(env), y, z)  # type: ignore[operator]
+        else:
+            fx, fy, fz = ((lambda env, v=v: v) if c else v for c, v in ((cx, x), (cy, y), (cz, z)))
+            grid_fn = lambda env: (fx(env), fy(env), fz(env))  # type: ignore[operator]
         if not 1 <= int(spec.threads) <= 1024:
             self._bad(f"entry '{spec.entry}' has {spec.threads} threads per block (1..1024)")
         cluster = tuple(int(c) for c in spec.cluster) + (1,) * (3 - len(spec.cluster))
+        config = None
         if cluster == (1, 1, 1):
-            return spec, exprs, (int(spec.threads), 1, 1), None, None
-        config = driver.make_launch_config((1, 1, 1), (int(spec.threads), 1, 1), int(spec.smem_bytes), cluster)
-        return spec, exprs, (int(spec.threads), 1, 1), cluster, config
+            cluster = None
+        else:
+            config = driver.make_launch_config((1, 1, 1), (int(spec.threads), 1, 1), int(spec.smem_bytes), cluster)
+        return spec, grid_fn, int(spec.threads), int(spec.smem_bytes), cluster, config
 
     def _bind(self, args: tuple, kwargs: dict) -> tuple:
         if kwargs:
@@ -249,9 +302,15 @@ class Launcher:
     def _first_binder(self, sym: str) -> tuple:
         return next((name, ax) for _, name, _, _, _, symbolic, _, _ in self._tensors for ax, s in symbolic if s == sym)
 
+    @staticmethod
+    def _device_of(x: object) -> int | None:
+        return x.get_device() if is_torch_tensor(x) else as_device_array(x).device
+
     def check_args(self, *args: object, **kwargs: object) -> tuple:
-        """Check the arguments without touching the GPU; returns (pointers, scalar values, sym dim values,
-        grids, device or None, whether torch tensors were passed, pointers of arrays with an unknown device).
+        """Check the arguments without touching the GPU.
+
+        Returns (pointers, scalar values, sym dim values, grids (None for an empty grid), device or None,
+        whether torch tensors were passed, pointers of arrays whose device is unknown or None).
 
         Raises:
             TilecRuntimeError: wrong count, dtype, rank, dim, stride, alignment, device or scalar value.
@@ -261,13 +320,14 @@ class Launcher:
         env: dict[str, int] = {}
         ptrs = []
         device, use_torch, unknown = None, False, None
-        # The hot loop: torch tensors are read through cheap C accessors; other arrays through as_device_array.
+        torch_types, dtype_names = _TORCH_TYPES, _TORCH_DTYPE_NAMES
+        # The hot loop: torch tensors are read through their C accessors; other arrays through as_device_array.
         for i, name, dtype, rank, fixed, symbolic, shape_text, align in self._tensors:
             x = args[i]
-            if is_torch_tensor(x):
+            if type(x) in torch_types or is_torch_tensor(x):
                 if not x.is_cuda:
                     as_device_array(x, name)  # raises "expected a CUDA tensor ..."
-                dt = torch_dtype_name(x.dtype)
+                dt = dtype_names.get(x.dtype) or torch_dtype_name(x.dtype)
                 shape = x.shape
                 ptr = x.data_ptr()
                 dev = x.get_device()
@@ -322,24 +382,21 @@ class Launcher:
             raise TilecRuntimeError(f"symbolic dim '{s}' = {env[s]} (from argument '{self._first_binder(s)[0]}') "
                                     f"does not fit in int32; split the problem into pieces below 2**31")
         grids = []
-        for spec, (ex, ey, ez), _, cluster, _ in self._launches:
+        for spec, grid_fn, _, _, cluster, _ in self._launches:
             try:
-                g = (ex(env), ey(env), ez(env))
+                g = grid_fn(env)
             except ZeroDivisionError:
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {spec.grid} divides by zero for "
                                         f"{env}") from None
-            if min(g) < 0 or g[0] > _INT32_MAX or g[1] > 65535 or g[2] > 65535:
+            lo = min(g)
+            if lo < 0 or g[0] > _INT32_MAX or g[1] > 65535 or g[2] > 65535:
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} (from {spec.grid} with {env}) is outside "
                                         f"CUDA's limits (x < 2**31, y and z <= 65535)")
-            if cluster is not None and min(g) > 0 and any(gi % ci for gi, ci in zip(g, cluster)):
+            if cluster is not None and lo > 0 and any(gi % ci for gi, ci in zip(g, cluster)):
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} is not a multiple of the cluster "
                                         f"shape {cluster}")
-            grids.append(g)
+            grids.append(g if lo else None)
         return ptrs, scalars, sym_values, grids, device, use_torch, unknown
-
-    @staticmethod
-    def _device_of(x: object) -> int | None:
-        return x.get_device() if is_torch_tensor(x) else as_device_array(x).device
 
     def __call__(self, *args: object, **kwargs: object) -> None:
         """Check the arguments, then launch every kernel of the program on the current stream.
@@ -349,73 +406,84 @@ class Launcher:
                 or launching (naming the entry).
         """
         ptrs, scalars, sym_values, grids, device, use_torch, unknown = self.check_args(*args, **kwargs)
-        if not any(min(g) for g in grids):
+        if not any(grids):
             return  # nothing to do: every grid is empty
         if device is None and unknown and any(unknown):  # e.g. numba arrays: ask the driver who owns the memory
             device = driver.pointer_device(next(p for p in unknown if p))
-        ctx, restore = driver.ensure_context(device)
-        try:
-            funcs = self._modules.get(ctx)
-            if funcs is None:
-                funcs = self._load(ctx)
-            stream = _torch_stream(device) if use_torch else None
-            launch = self._cu_launch or self._bind_driver()
-            with self._lock:
+        stream = _torch_stream(device) if use_torch else None
+        with self._lock:
+            funcs, restore = self._enter_context(device)
+            try:
                 for slot, v in zip(self._ptr_slots, ptrs):
                     slot.value = v
                 for slot, v in zip(self._scalar_slots, scalars):
                     slot.value = v
                 for slot, v in zip(self._sym_slots, sym_values):
                     slot.value = v
-                for (spec, _, block, cluster, config), func, grid in zip(self._launches, funcs, grids):
-                    if not min(grid):
+                launch, params = self._cu_launch, self._params
+                for (spec, _, threads, smem, cluster, config), func, grid in zip(self._launches, funcs, grids):
+                    if grid is None:
                         continue
                     if config is None:
-                        rc = launch(func, grid[0], grid[1], grid[2], block[0], block[1], block[2], spec.smem_bytes,
-                                    stream, self._params, None)
+                        rc = launch(func, grid[0], grid[1], grid[2], threads, 1, 1, smem, stream, params, None)
                         if rc:
                             driver.check(rc, "cuLaunchKernel", spec.entry)
                     else:
-                        driver.launch_kernel_ex(func, grid, block, spec.smem_bytes, stream or 0, self._params,
-                                                cluster, spec.entry, config)
-        finally:
-            if restore != -1:
-                driver.set_current_context(restore)
+                        driver.launch_kernel_ex(func, grid, (threads, 1, 1), smem, stream or 0, params, cluster,
+                                                spec.entry, config)
+            finally:
+                if restore:
+                    driver.set_current_context(restore)
 
-    def _bind_driver(self):
-        self._cu_launch = driver.lib().cuLaunchKernel
-        return self._cu_launch
+    def _enter_context(self, device: int | None) -> tuple[list[int], int]:
+        """Under the lock: make a context for `device` current and return (its functions, context to restore or 0).
+
+        The fast path is one cuCtxGetCurrent when the same context as last time is current.
+        """
+        if self._get_ctx is None:
+            lib = driver.lib()  # raises "no CUDA driver found ..." on a machine without one
+            self._get_ctx, self._cu_launch = lib.cuCtxGetCurrent, lib.cuLaunchKernel
+        rc = self._get_ctx(self._ctx_ref)
+        if rc:
+            driver.check(rc, "cuCtxGetCurrent")
+        ctx = self._ctx_buf.value or 0
+        last_ctx, last_dev, last_funcs = self._last
+        if ctx and ctx == last_ctx and (device is None or device == last_dev):
+            return last_funcs, 0
+        ctx, restore = driver.ensure_context(device)
+        funcs = self._modules.get(ctx)
+        if funcs is None:
+            funcs = self._load(ctx)
+        if restore == -1:
+            self._last = (ctx, driver.context_device(ctx), funcs)
+        return funcs, max(restore, 0)
 
     def _load(self, ctx: int) -> list[int]:
-        """Load the module into context `ctx` (current) and prepare its functions; once per context."""
-        with self._lock:
-            funcs = self._modules.get(ctx)
-            if funcs is not None:
-                return funcs
-            dev = driver.context_device(ctx)
-            try:
-                module = driver.module_load_data(self.cubin, self.name)
-            except driver.CudaDriverError as e:
-                cc = driver.compute_capability(dev)
-                raise TilecRuntimeError(
-                    f"kernel '{self.name}' (compiled for {self.metadata.target or 'an unknown arch'}) cannot be "
-                    f"loaded on GPU '{driver.device_name(dev)}' (compute capability {cc[0]}.{cc[1]}): {e}") from None
-            funcs, optin = [], None
-            for spec, _, _, cluster, _ in self._launches:
-                func = driver.module_get_function(module, spec.entry)
-                if spec.smem_bytes > _DEFAULT_SMEM_LIMIT:
-                    optin = optin or driver.max_shared_memory_optin(dev)
-                    static = driver.func_get_attribute(func, driver.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, spec.entry)
-                    if spec.smem_bytes + static > optin:
-                        raise TilecRuntimeError(
-                            f"kernel '{spec.entry}' needs {spec.smem_bytes} bytes of dynamic shared memory (+{static}"
-                            f" static) but GPU '{driver.device_name(dev)}' allows at most {optin} per block; "
-                            f"use a smaller tile config or fewer pipeline stages")
-                    driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                              spec.smem_bytes, spec.entry)
-                if cluster is not None and math.prod(cluster) > 8:
-                    driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1,
-                                              spec.entry)
-                funcs.append(func)
-            self._modules[ctx] = funcs
-            return funcs
+        """Under the lock: load the module into context `ctx` (current) and prepare its functions."""
+        dev = driver.context_device(ctx)
+        try:
+            module = driver.module_load_data(self.cubin, self.name)
+        except driver.CudaDriverError as e:
+            cc = driver.compute_capability(dev)
+            raise TilecRuntimeError(
+                f"kernel '{self.name}' (compiled for {self.metadata.target or 'an unknown arch'}) cannot be "
+                f"loaded on GPU '{driver.device_name(dev)}' (compute capability {cc[0]}.{cc[1]}): {e}") from None
+        funcs, optin = [], None
+        for spec, _, _, smem, cluster, _ in self._launches:
+            func = driver.module_get_function(module, spec.entry)
+            if smem > _DEFAULT_SMEM_LIMIT:
+                optin = optin or driver.max_shared_memory_optin(dev)
+                static = driver.func_get_attribute(func, driver.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, spec.entry)
+                if smem + static > optin:
+                    raise TilecRuntimeError(
+                        f"kernel '{spec.entry}' needs {smem} bytes of dynamic shared memory (+{static} static) but "
+                        f"GPU '{driver.device_name(dev)}' allows at most {optin} per block; use a smaller tile "
+                        f"config or fewer pipeline stages")
+                driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem,
+                                          spec.entry)
+            if cluster is not None and math.prod(cluster) > 8:
+                driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1,
+                                          spec.entry)
+            funcs.append(func)
+        self._modules[ctx] = funcs
+        return funcs

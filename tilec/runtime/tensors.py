@@ -15,7 +15,7 @@ class DeviceArray:
     """A view of a device tensor: ptr (int), shape and strides (elements) tuples, dtype (tilec name),
     device (CUDA ordinal, or None when the producer does not say), source ("torch", "cai" or "dlpack")."""
 
-    __slots__ = ("ptr", "shape", "strides", "dtype", "device", "source")
+    __slots__ = ("device", "dtype", "ptr", "shape", "source", "strides")
 
     def __init__(self, ptr: int, shape: tuple, strides: tuple, dtype: str, device: int | None, source: str):
         self.ptr, self.shape, self.strides, self.dtype, self.device, self.source = ptr, shape, strides, dtype, \
@@ -56,14 +56,14 @@ def is_contiguous(shape: tuple, strides: tuple) -> bool:
 # -- torch ---------------------------------------------------------------------------------------------------
 
 _TORCH_RENAME = {"float8_e4m3fn": "float8_e4m3", "float8_e5m2": "float8_e5m2"}
-_torch_dtype_names: dict = {}
+_TORCH_DTYPE_NAMES: dict = {}
 
 
 def _torch_dtype_name(dt: object) -> str:
-    name = _torch_dtype_names.get(dt)
+    name = _TORCH_DTYPE_NAMES.get(dt)
     if name is None:
         raw = str(dt).replace("torch.", "")
-        name = _torch_dtype_names[dt] = _TORCH_RENAME.get(raw, raw)
+        name = _TORCH_DTYPE_NAMES[dt] = _TORCH_RENAME.get(raw, raw)
     return name
 
 
@@ -83,7 +83,7 @@ def is_torch_tensor(x: object) -> bool:
 
 def torch_dtype_name(dt: object) -> str:
     """The tilec name of a torch dtype ("float16", "float8_e4m3", ...; others keep torch's name). Never raises."""
-    name = _torch_dtype_names.get(dt)
+    name = _TORCH_DTYPE_NAMES.get(dt)
     return name if name is not None else _torch_dtype_name(dt)
 
 

@@ -39,7 +39,7 @@ class Target:
         return "compute_" + self.sm
 
     @property
-    def generic(self) -> "Target":
+    def generic(self) -> Target:
         """The suffix-less target of the same compute capability (sm_90a -> sm_90)."""
         return _TABLE[f"sm_{self.cc[0]}{self.cc[1]}"] if self.suffix else self
 

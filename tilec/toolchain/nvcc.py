@@ -40,7 +40,7 @@ def _site_dirs() -> list[str]:
         dirs.append(site.getusersitepackages())
     except AttributeError:
         pass
-    dirs += [p for p in sys.path if p.endswith("site-packages") or p.endswith("dist-packages")]
+    dirs += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
     return list(dict.fromkeys(dirs))
 
 
@@ -74,7 +74,7 @@ def find_nvcc() -> str:
         f"pulls the cu13 layout); the NVIDIA driver alone is enough only to run prebuilt kernels")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _version_text(nvcc: str) -> str:
     try:
         proc = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=False)
@@ -231,7 +231,7 @@ def summarize_resources(per_function: dict[str, dict]) -> dict:
 # -- compile + cache -----------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _include_hash(include_dir: str) -> str:
     h = hashlib.sha256()
     root = Path(include_dir)

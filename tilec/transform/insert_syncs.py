@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from tilec.ir.expr import Expr, loads
 from tilec.ir.func import PrimFunc
+from tilec.ir.visit import walk
 from tilec.ir.stmt import (BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, Scope, Seq, Stmt, Store, StoreVec,
                            Sync, VecCopy, While, seq)
 
@@ -59,6 +60,25 @@ def _access(s: Stmt) -> tuple[set, set]:
     return r, w
 
 
+def _has_sync(s: Stmt) -> bool:
+    return any(isinstance(x, Sync) for x in walk(s))
+
+
+def _unit_access(s: Stmt) -> tuple[set, set]:
+    r: set = set()
+    w: set = set()
+    for x in walk(s):
+        if isinstance(x, If):
+            r |= _shared_loads(x.cond)
+        elif isinstance(x, (For, While)):
+            r |= _shared_loads(getattr(x, "cond", None), getattr(x, "extent", None))
+        else:
+            xr, xw = _access(x)
+            r |= xr
+            w |= xw
+    return r, w
+
+
 class _State:
     def __init__(self, r: set | None = None, w: set | None = None):
         self.r = set(r or ())
@@ -82,6 +102,14 @@ def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, 
         return seq(*out), st
     if isinstance(s, Sync):
         return s, _State()
+    if isinstance(s, Scope) and s.unit and not _has_sync(s.body):
+        r, w = _unit_access(s.body)
+        if async_group or s.async_group:
+            w = set()
+        pre = None
+        if (r & st.w) or (w & (st.r | st.w)):
+            pre, st = Sync(s.loc), _State()
+        return (seq(pre, s) if pre else s), _State(st.r | r, st.w | w)
     if isinstance(s, Scope):
         body, st = _visit(s.body, st, async_group or s.async_group)
         return replace(s, body=body), st

@@ -233,12 +233,15 @@ def _lower_stmt(ctx: LowerCtx, s: Stmt) -> Stmt | None:
             return seq(decl, Store(b, (const(0),), ctx.lower_expr(s.init), s.loc))
         return decl
     if isinstance(s, Parallel):
-        return lower_parallel(ctx, s)
+        return Scope(lower_parallel(ctx, s), s.loc, unit=True)
     if isinstance(s, TileOp):
         r = RULES.get((type(s), ctx.family))
         if r is None:
             raise TilecError(f"no {ctx.family} lowering for T.{type(s).__name__.lower()}", s.loc)
-        return r(ctx, s)
+        out = r(ctx, s)
+        if isinstance(out, Scope):
+            return replace(out, unit=True)
+        return Scope(out, s.loc, unit=True)
     if isinstance(s, Store):
         if s.buffer.scope == "fragment":
             raise TilecError(f"fragment {s.buffer.name} can only be written element-wise inside T.Parallel", s.loc)
