@@ -4,6 +4,7 @@ Each faulty line below ends with a marker comment `# E:<name>`; the test finds t
 checks the error's file, line (and column where it matters), the rendered source line and caret, and
 that the message says what was expected.
 """
+# ruff: noqa: F841 (kernels bind block indices and tiles they do not all use)
 from __future__ import annotations
 
 import os
@@ -61,7 +62,7 @@ def test_unknown_name() -> None:
     def main(A: T.Tensor((16,), "float32")):
         with T.Kernel(1) as bx:
             frag = T.alloc_fragment((16,), "float32")
-            T.copy(A, fragg)  # E:unknown-name
+            T.copy(A, fragg)  # noqa: F821  # E:unknown-name
 
     check(compile_error(main), "unknown-name", "unknown name 'fragg'", at="fragg")
 
@@ -146,6 +147,38 @@ def test_float_index() -> None:
                 f[i] = A[x]  # E:float-index
 
     check(compile_error(main), "float-index", "float32", "indices must be integers", at="A[x]")
+
+
+def test_bad_dtype_in_a_parameter_annotation() -> None:
+    # This file uses `from __future__ import annotations`: the front end evaluates the annotation and locates
+    # its error at the parameter.
+    @T.prim_func
+    def main(A: T.Tensor((16,), "float32"),
+             B: T.Tensor((16,), "floaty")):  # E:bad-dtype
+        with T.Kernel(1) as bx:
+            pass
+
+    check(compile_error(main), "bad-dtype", "unknown dtype 'floaty'", "float16", at="B:")
+
+
+def test_missing_parameter_annotation() -> None:
+    @T.prim_func
+    def main(A: T.Tensor((16,), "float32"), n):  # E:no-annotation
+        with T.Kernel(1) as bx:
+            pass
+
+    check(compile_error(main), "no-annotation", "parameter 'n' needs an annotation", "T.int32", at="n)")
+
+
+def test_location_with_an_unindented_multiline_string() -> None:
+    @T.prim_func
+    def main(A: T.Tensor((16,), "float32")):
+        """A docstring whose second line
+starts at column 0."""
+        with T.Kernel(1) as bx:
+            T.copy(A, tile)  # noqa: F821  # E:dedent
+
+    check(compile_error(main), "dedent", "unknown name 'tile'", at="tile")
 
 
 # ---- runtime values where Python needs a compile-time value ----------------------------------------
@@ -237,7 +270,7 @@ def test_python_exception_in_user_code_is_located() -> None:
 def test_nested_kernels() -> None:
     @T.prim_func
     def main(A: T.Tensor((16,), "float32")):
-        with T.Kernel(1) as bx:
+        with T.Kernel(1) as bx:  # noqa: SIM117
             with T.Kernel(2) as by:  # E:nested-kernel
                 pass
 
@@ -399,7 +432,7 @@ def test_unsupported_statements(stmt: str) -> None:
         with T.Kernel(1) as bx:
             try:  # E:try
                 A[0] = 1.0
-            except Exception:
+            except Exception:  # noqa: BLE001, S110
                 pass
 
     @T.prim_func
@@ -423,7 +456,7 @@ def test_unsupported_statements(stmt: str) -> None:
     @T.prim_func
     def with_import(A: T.Tensor((16,), "float32")):
         with T.Kernel(1) as bx:
-            import math  # E:import
+            import math  # noqa: F401  # E:import
 
     kernels = {"try": (with_try, "try/except is not supported", "cannot catch"),
                "break": (with_break, "break is not supported", "T.alloc_var"),

@@ -11,9 +11,9 @@ import ast
 import builtins
 import inspect
 import operator
-import textwrap
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from tilec.errors import SourceLoc, TilecError
 from tilec.ir import dtypes as dt
@@ -86,10 +86,12 @@ class Parser(ast.NodeVisitor):
         self.pf = pf
         self.file = inspect.getsourcefile(fn) or "<unknown>"
         lines, first = inspect.getsourcelines(fn)
-        src = "".join(lines)
-        self.indent = len(src) - len(src.lstrip())
+        # Remove the def's own indentation (kernels are usually nested in a generator). Only lines that carry it
+        # are shifted: textwrap.dedent would leave all lines alone if a multi-line string starts at column 0.
+        pad = lines[0][:len(lines[0]) - len(lines[0].lstrip())]
+        self.indent = len(pad)
         self.line0 = first - 1
-        self.tree = ast.parse(textwrap.dedent(src))
+        self.tree = ast.parse("".join(ln[len(pad):] if ln.startswith(pad) else ln for ln in lines))
         self.globals = fn.__globals__
         self.closure = dict(pf.outer_locals)
         if fn.__closure__:
@@ -122,7 +124,7 @@ class Parser(ast.NodeVisitor):
             raise
         except (RecursionError, KeyboardInterrupt):
             raise
-        except Exception as e:  # a foreign exception from user Python code: locate it at the user's line
+        except Exception as e:  # noqa: BLE001 (a foreign exception from user Python code: locate it at the user's line)
             raise TilecError(f"{type(e).__name__}: {e}", self.loc_of(node)) from None
         finally:
             if isinstance(node, ast.Call):
@@ -166,7 +168,7 @@ class Parser(ast.NodeVisitor):
                 buf = Buffer(bld.current().unique(arg.arg), ann.shape, ann.dtype, "global", self.loc_of(arg))
                 params.append(Param(arg.arg, buffer=buf))
                 self.scope.vars[arg.arg] = buf
-            elif isinstance(ann, dt.DType) or isinstance(ann, str):
+            elif isinstance(ann, (dt.DType, str)):
                 d = dt.as_dtype(ann)
                 v = Var(bld.current().unique(arg.arg), d)
                 params.append(Param(arg.arg, var=v))
@@ -183,7 +185,7 @@ class Parser(ast.NodeVisitor):
     def eval_python(self, node: ast.expr) -> Any:
         """Evaluate an annotation or other compile-time expression with Python itself."""
         code = compile(ast.Expression(node), self.file, "eval")
-        return eval(code, self.globals, {**self.closure, **self.scope.vars})  # noqa: S307 (user's own code)
+        return eval(code, self.globals, {**self.closure, **self.scope.vars})  # the user's own code, run at compile time
 
     # ---- statements ----------------------------------------------------------------------------
     def _body(self, stmts: list[ast.stmt]) -> None:

@@ -38,6 +38,39 @@ class Expr:
     def __rmul__(self, o: ExprLike) -> Expr:
         return binop("*", o, self)
 
+    def __truediv__(self, o: ExprLike) -> Expr:
+        return binop("/", self, o)
+
+    def __rtruediv__(self, o: ExprLike) -> Expr:
+        return binop("/", o, self)
+
+    def __rfloordiv__(self, o: ExprLike) -> Expr:
+        return binop("//", o, self)
+
+    def __rmod__(self, o: ExprLike) -> Expr:
+        return binop("%", o, self)
+
+    def __or__(self, o: ExprLike) -> Expr:
+        return binop("|", self, o)
+
+    def __ror__(self, o: ExprLike) -> Expr:
+        return binop("|", o, self)
+
+    def __rlshift__(self, o: ExprLike) -> Expr:
+        return binop("<<", o, self)
+
+    def __rrshift__(self, o: ExprLike) -> Expr:
+        return binop(">>", o, self)
+
+    def __neg__(self) -> Expr:
+        return UnaryOp("neg", self, self.dtype)  # type: ignore[attr-defined]
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __invert__(self) -> Expr:
+        return UnaryOp("invert", self, self.dtype)  # type: ignore[attr-defined]
+
     def __floordiv__(self, o: ExprLike) -> Expr:
         return binop("//", self, o)
 

@@ -4,6 +4,7 @@ Each works on compile-time Python numbers (folded at once) and on IR expressions
 """
 from __future__ import annotations
 
+import builtins
 import math as _m
 
 from tilec.errors import TilecError
@@ -81,7 +82,7 @@ def ceil(x: object) -> object:
 def _minmax(op: str, a: object, b: object) -> object:
     if isinstance(a, Expr) or isinstance(b, Expr):
         return binop(op, a, b)  # type: ignore[arg-type]
-    return min(a, b) if op == "min" else max(a, b)  # type: ignore[type-var]
+    return builtins.min(a, b) if op == "min" else builtins.max(a, b)  # type: ignore[type-var]
 
 
 def min(a: object, b: object) -> object:  # noqa: A001

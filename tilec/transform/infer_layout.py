@@ -176,9 +176,9 @@ def _fragment_accesses(p: Parallel) -> list[tuple[Buffer, tuple]]:
     return out
 
 
-def _default(buf: Buffer, threads: int, from_memory: bool) -> Fragment:
+def _default(buf: Buffer, threads: int, mem_bytes: int | None) -> Fragment:
     shape = tuple(buf.shape)
-    vec = 16 // buf.dtype.bytes if from_memory else 1
+    vec = 16 // mem_bytes if mem_bytes else 1
     while vec > 1 and (shape[-1] % vec or int(np.prod(shape)) % (vec * threads) and int(np.prod(shape)) < vec):
         vec //= 2
     return blocked(shape, threads, vec)
@@ -213,12 +213,17 @@ def infer_layout(fn: PrimFunc, target: object = None) -> PrimFunc:
                         sv.copy(s)
                     elif isinstance(s, Parallel):
                         sv.parallel(s)
-            if phase == 0:  # unconstrained fragments: blocked, in 16-byte chunks when copied from memory
-                mem = {c.dst.buffer for c in stmts if isinstance(c, Copy) and c.src.buffer.scope != "fragment"}
-                mem |= {c.src.buffer for c in stmts if isinstance(c, Copy) and c.dst.buffer.scope != "fragment"}
+            if phase == 0:  # unconstrained fragments: blocked, in 16-byte chunks of memory when copied from it
+                mem: dict = {}
+                for c in stmts:
+                    if isinstance(c, Copy) and (c.src.buffer.scope == "fragment") != (c.dst.buffer.scope == "fragment"):
+                        f, m = (c.dst.buffer, c.src.buffer) if c.dst.buffer.scope == "fragment" else \
+                            (c.src.buffer, c.dst.buffer)
+                        mem.setdefault(f, m.dtype.bytes)
                 for b in frags:
-                    if b not in sv.layouts and any(b in _bufs(p) for p in stmts if isinstance(p, Parallel)) is False:
-                        sv.layouts[b] = _default(b, k.threads, b in mem)
+                    if b not in sv.layouts and (b in mem or not any(b in _bufs(p) for p in stmts
+                                                                    if isinstance(p, Parallel))):
+                        sv.layouts[b] = _default(b, k.threads, mem.get(b))
             elif phase == 1:  # loops that touch no laid-out fragment: one element per thread per step
                 for p in stmts:
                     if isinstance(p, Parallel) and p not in sv.loop_layouts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tilec.ir.expr import Expr, loads
+from tilec.ir.expr import Expr, Load, ThreadIdx, loads
 from tilec.ir.func import PrimFunc
 from tilec.ir.visit import walk
 from tilec.ir.stmt import (BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, Scope, Seq, Stmt, Store, StoreVec,
@@ -58,6 +58,26 @@ def _access(s: Stmt) -> tuple[set, set]:
                 if s.fn not in _READ_ONLY_CALLS:
                     w.add(a.buffer)
     return r, w
+
+
+def _divergent(e: Expr) -> bool:
+    """Whether a condition may differ between the threads of a block (mentions the thread index or
+    per-thread storage)."""
+    from dataclasses import fields, is_dataclass
+
+    if isinstance(e, ThreadIdx):
+        return True
+    if isinstance(e, Load) and e.buffer.scope in ("fragment", "local", "var"):
+        return True
+    if not is_dataclass(e):
+        return False
+    for f in fields(e):
+        v = getattr(e, f.name)
+        if isinstance(v, Expr) and _divergent(v):
+            return True
+        if isinstance(v, tuple) and any(isinstance(x, Expr) and _divergent(x) for x in v):
+            return True
+    return False
 
 
 def _has_sync(s: Stmt) -> bool:
@@ -113,6 +133,17 @@ def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, 
     if isinstance(s, Scope):
         body, st = _visit(s.body, st, async_group or s.async_group)
         return replace(s, body=body), st
+    if isinstance(s, If) and _divergent(s.cond):
+        # A barrier inside a branch some threads skip would deadlock: treat the branch as one access.
+        r, w = _unit_access(s)
+        if async_group:
+            w = set()
+        pre = None
+        if (r & st.w) or (w & (st.r | st.w)):
+            pre, st = Sync(s.loc), _State()
+        if _has_sync(s):
+            raise AssertionError("a barrier inside a thread-dependent branch (internal error, please report)")
+        return (seq(pre, s) if pre else s), _State(st.r | r, st.w | w)
     if isinstance(s, If):
         pre = None
         r = _shared_loads(s.cond)

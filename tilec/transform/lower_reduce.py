@@ -14,7 +14,7 @@ from tilec.errors import TilecError
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer
 from tilec.ir.expr import BinOp, Call, Cast, Const, Expr, Load, Var, binop, const
-from tilec.ir.stmt import Alloc, If, Let, Stmt, Store, Sync, seq
+from tilec.ir.stmt import Alloc, If, Let, Scope, Stmt, Store, Sync, seq
 from tilec.language.reduce import Reduce
 from tilec.transform.lower_tile_ops import LowerCtx, rule
 
@@ -117,7 +117,7 @@ def _cross_warp(ctx: LowerCtx, r: Reduce, vals: list[Expr], warp_bits: list[int]
     leader = binop("==", binop("&", ctx.tid, lane_mask), 0) if lane_mask else None
     writes = seq(*(Store(scratch, (binop("+", binop("*", warp, n), u),), v) for u, v in enumerate(vals)))
     out.append(Sync(r.loc))  # the scratch may still be read by a previous reduction
-    out.append(If(leader, writes) if leader is not None else writes)
+    out.append(If(leader, Scope(writes, r.loc, unit=True)) if leader is not None else Scope(writes, r.loc, unit=True))
     out.append(Sync(r.loc))
     wmask = sum(b >> 5 for b in warp_bits)
     others = [w for w in range(nwarps) if (w & ~wmask) == 0]  # offsets within a warp group (as XOR)
