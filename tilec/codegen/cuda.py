@@ -15,6 +15,7 @@ from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Se
 from tilec.ir.func import PrimFunc
 from tilec.ir.stmt import (Alloc, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Scope, Seq, Stmt,
                            Store, StoreVec, Sync, VecCopy, While)
+from tilec.ir.visit import walk
 from tilec.metadata import KernelMetadata, LaunchSpec, ParamSpec
 
 _MATH = {"exp": "__expf", "exp2": "exp2f", "log": "__logf", "log2": "__log2f", "sqrt": "sqrtf", "rsqrt": "rsqrtf",
@@ -148,6 +149,9 @@ class CudaEmitter:
             v = s.var.name
             if s.kind == "unroll":
                 self.line("#pragma unroll")
+            elif any(isinstance(x, (Sync, DeviceCall)) for x in walk(s.body)):
+                # Main loops (barriers, tensor-core calls): unrolling them only raises register pressure.
+                self.line("#pragma unroll 1")
             start = self.expr(s.start)
             self.line(f"for (int {v} = {start}; {v} < {self.expr(BinOp('+', s.start, s.extent, dt.int32))}; ++{v}) {{")
             self.block(s.body)

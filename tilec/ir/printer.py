@@ -4,8 +4,8 @@ from __future__ import annotations
 from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
 from tilec.ir.func import PrimFunc
-from tilec.ir.stmt import (Alloc, Annotate, BufferPtr, DeviceCall, For, If, Kernel, Let, LocalDecl, Parallel, Seq,
-                           Stmt, Store, Sync, TileOp, VecCopy, While)
+from tilec.ir.stmt import (Alloc, Annotate, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Parallel,
+                           Scope, Seq, Stmt, Store, StoreVec, Sync, TileOp, VecCopy, While)
 
 _PREC = {"or": 1, "and": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "|": 4, "^": 5, "&": 6,
          "<<": 7, ">>": 7, "+": 8, "-": 8, "*": 9, "/": 9, "//": 9, "%": 9}
@@ -115,6 +115,15 @@ def stmt_lines(s: Stmt | None, ind: int = 0) -> list[str]:
         return [f"{pad}{s.var.name}: {s.var.dtype} = {expr_str(s.value)}"]
     if isinstance(s, Annotate):
         return [f"{pad}T.annotate({s.kind}, {s.value})"]
+    if isinstance(s, Scope):
+        tags = [t for t, on in (("unit", s.unit), ("async", s.async_group)) if on]
+        return [f"{pad}scope{'(' + ', '.join(tags) + ')' if tags else ''}:"] + stmt_lines(s.body, ind + 1)
+    if isinstance(s, StoreVec):
+        vals = ", ".join(expr_str(v) for v in s.values)
+        return [f"{pad}{s.buffer.name}[{expr_str(s.offset)} : +{len(s.values)}] = ({vals})"]
+    if isinstance(s, LoadVec):
+        return [f"{pad}{s.dst.name}[{', '.join(map(str, s.slots))}] = {s.src.name}[{expr_str(s.offset)} : "
+                f"+{len(s.slots)}]"]
     if isinstance(s, Sync):
         return [f"{pad}T.sync_threads()"]
     if isinstance(s, DeviceCall):
