@@ -3,7 +3,7 @@ import tilec.language as T
 
 
 def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_dtype="float16",
-           accum_dtype="float32", trans_b=False, num_stages=3, threads=128):
+           accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0):
     b_shape = (N, K) if trans_b else (K, N)
     b_tile = (block_N, block_K) if trans_b else (block_K, block_N)
 
@@ -13,6 +13,8 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
             A_shared = T.alloc_shared((block_M, block_K), dtype)
             B_shared = T.alloc_shared(b_tile, dtype)
             C_local = T.alloc_fragment((block_M, block_N), accum_dtype)
+            if swizzle:
+                T.use_swizzle(swizzle)
             T.clear(C_local)
             for k in T.Pipelined(T.ceildiv(K, block_K), num_stages=num_stages):
                 T.copy(A[by * block_M, k * block_K], A_shared)
