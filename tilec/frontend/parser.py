@@ -403,7 +403,8 @@ class Parser(ast.NodeVisitor):
         names = self._target_names(item.optional_vars, node) if item.optional_vars is not None else []
         if len(names) > 3:
             raise self.error(node, f"T.Kernel binds at most 3 block indices, got {len(names)} names")
-        block_vars = tuple(Var(b.unique(names[i] if i < len(names) else f"b{'xyz'[i]}"), dt.int32) for i in range(3))
+        block_vars = tuple(Var(b.unique(names[i] if i < len(names) else f"b{'xyz'[i]}"), dt.int32, nonneg=True)
+                           for i in range(3))
         b.in_kernel = True
         b.kernel_threads = frame.threads
         with b.frame() as body, self._body_scope(f"the T.Kernel block at line {self.loc_of(node).line}", False):
@@ -435,7 +436,7 @@ class Parser(ast.NodeVisitor):
             if len(names) != len(it.extents):
                 raise self.error(node, f"T.Parallel has {len(it.extents)} extents but the loop binds {len(names)} "
                                        "names")
-            vars_ = tuple(Var(b.unique(n), dt.int32) for n in names)
+            vars_ = tuple(Var(b.unique(n), dt.int32, nonneg=True) for n in names)
             with b.frame() as body, self._body_scope(f"the T.Parallel loop at line {self.loc_of(node).line}"):
                 for n, v in zip(names, vars_):
                     self._bind_loop_var(n, v)
@@ -444,7 +445,9 @@ class Parser(ast.NodeVisitor):
             return
         if len(names) != 1:
             raise self.error(node, "this loop binds exactly one name")
-        v = Var(b.unique(names[0]), dt.int32)
+        start = as_int(it.start) if not isinstance(it.start, Expr) else as_int(it.start)
+        v = Var(b.unique(names[0]), dt.int32, nonneg=start is not None and start >= 0 or
+                getattr(it.start, "nonneg", False))
         with b.frame() as body, self._body_scope(f"the loop at line {self.loc_of(node).line}"):
             self._bind_loop_var(names[0], v)
             self._body(node.body)

@@ -122,6 +122,7 @@ class Var(Expr):
 
     name: str
     dtype: DType = dt.int32
+    nonneg: bool = False  # known >= 0 (block and loop indices, symbolic dims): lets the simplifier split // and %
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,9 +185,10 @@ class Load(Expr):
 
 @dataclass(frozen=True, eq=False)
 class ThreadIdx(Expr):
-    """threadIdx.x (tilec kernels use a 1-D thread block)."""
+    """threadIdx.x (tilec kernels use a 1-D thread block); `extent` is the block size when known (0: unknown)."""
 
     dtype: DType = dt.int32
+    extent: int = 0
 
 
 ExprLike = Union[Expr, int, float, bool]

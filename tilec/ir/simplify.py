@@ -7,7 +7,8 @@ and rebuilds the linear form canonically so that (bx + 1) * 64 - bx * 64 becomes
 from __future__ import annotations
 
 from tilec.ir import dtypes as dt
-from tilec.ir.expr import BinOp, Call, Cast, Const, Expr, Load, Select, UnaryOp, Var, as_int, children, const
+from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Select, ThreadIdx, UnaryOp, Var, as_int, children,
+                           const)
 
 Form = dict  # monomial (tuple of atom ids) -> int coefficient
 
@@ -94,10 +95,86 @@ def simplify(e: object) -> Expr:
     return e
 
 
+Bound = tuple  # (lo, hi), either None when unknown
+
+
+def bounds(e: Expr) -> Bound:
+    """Conservative integer range of e: thread indices lie in [0, extent), nonneg vars in [0, inf)."""
+    if isinstance(e, Const) and e.dtype.is_int:
+        return int(e.value), int(e.value)
+    if isinstance(e, ThreadIdx):
+        return 0, (e.extent - 1 if e.extent else None)
+    if isinstance(e, Var):
+        return (0, None) if e.nonneg else (None, None)
+    if not isinstance(e, BinOp) or not e.dtype.is_int:
+        return None, None
+    (al, ah), (bl, bh) = bounds(e.a), bounds(e.b)
+
+    def add(x: object, y: object) -> object:
+        return None if x is None or y is None else x + y  # type: ignore[operator]
+
+    if e.op == "+":
+        return add(al, bl), add(ah, bh)
+    if e.op == "-":
+        return (None if al is None or bh is None else al - bh), (None if ah is None or bl is None else ah - bl)
+    nonneg = al is not None and al >= 0 and bl is not None and bl >= 0
+    if not nonneg:
+        return None, None
+    if e.op == "*":
+        return al * bl, (None if ah is None or bh is None else ah * bh)
+    if e.op == "//" and bl > 0:
+        return al // bh if bh else 0, (None if ah is None else ah // bl)
+    if e.op == "%" and bl > 0:
+        return 0, (bh - 1 if bh is not None else ah) if ah is None or bh is None else min(ah, bh - 1)
+    if e.op in ("&", "min"):
+        return 0, (ah if bh is None else bh if ah is None else min(ah, bh))
+    if e.op in ("^", "|", "max") and ah is not None and bh is not None:
+        return 0, (1 << max(ah, bh).bit_length()) - 1
+    if e.op == ">>" and as_int(e.b) is not None:
+        return 0, (None if ah is None else ah >> as_int(e.b))  # type: ignore[operator]
+    return 0, None
+
+
+def _split_divmod(op: str, a: Expr, d: int, dtype: dt.DType) -> Expr | None:
+    """(q*d + r) // d = q + r // d and (q*d + r) % d = r % d when a and r are >= 0 (then C's truncating
+    division agrees with floor division); r // d vanishes and r % d is r when r < d."""
+    lo, hi = bounds(a)
+    if lo is None or lo < 0:
+        return None
+    if hi is not None and hi < d:
+        return a if op == "%" else Const(0, dtype)
+    atoms: dict = {}
+    f = linear_form(a, atoms)
+    if f is None:
+        return None
+    q = {k: v // d for k, v in f.items() if v % d == 0 or k == ()}
+    r = {k: v for k, v in f.items() if v % d != 0 and k != ()}
+    if () in f:
+        q[()] = f[()] // d
+        if f[()] % d:
+            r[()] = f[()] % d
+    q = {k: v for k, v in q.items() if v}
+    if not q:
+        return None  # nothing to take out
+    rest = _rebuild(r, atoms, dtype) if r else Const(0, dtype)
+    rl, rh = bounds(rest)
+    if rl is None or rl < 0:
+        return None
+    small = rh is not None and rh < d
+    if op == "%":
+        return rest if small else BinOp("%", rest, Const(d, dtype), dtype)
+    qe = _rebuild(q, atoms, dtype)
+    return qe if small else BinOp("+", qe, BinOp("//", rest, Const(d, dtype), dtype), dtype)
+
+
 def _fold(e: Expr) -> Expr:
     if isinstance(e, BinOp):
         a, b = simplify(e.a), simplify(e.b)
         ia, ib = as_int(a), as_int(b)
+        if e.op in ("//", "%") and e.dtype.is_int and ib is not None and ib > 0 and ia is None:
+            split = _split_divmod(e.op, a, ib, e.dtype)
+            if split is not None:
+                return simplify(split) if not (isinstance(split, BinOp) and split.op == e.op) else split
         if ia is not None and ib is not None and e.dtype.is_int and isinstance(a, Const) and isinstance(b, Const):
             v = _int_op(e.op, ia, ib)
             if v is not None:

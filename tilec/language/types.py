@@ -22,7 +22,7 @@ def symbolic(name: str, dtype: str | DType = "int32") -> Var:
         raise TilecError(f"T.symbolic: name must be an identifier, got {name!r}", loc())
     key = (name, as_dtype(dtype))
     if key not in _SYMBOLS:
-        _SYMBOLS[key] = Var(name, key[1])
+        _SYMBOLS[key] = Var(name, key[1], nonneg=True)
     return _SYMBOLS[key]
 
 

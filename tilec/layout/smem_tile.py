@@ -14,7 +14,33 @@ def _log2(x: int) -> int:
 
 def _swz(off: object, bits: int, base: int, shift: int) -> object:
     mask = ((1 << bits) - 1) << (base + shift)
+    from tilec.ir.expr import Expr
+
+    if isinstance(off, Expr):
+        # Terms that are multiples of 2^(base+shift+bits) do not touch the bits the swizzle reads or flips:
+        # take them outside, so offsets of a thread's chunks differ by constants (hoistable base + immediates).
+        low, high = _split_high(off, 1 << (base + shift + bits))
+        if high is not None:
+            return (low ^ ((low & mask) >> shift)) + high
     return off ^ ((off & mask) >> shift)
+
+
+def _split_high(off: object, p: int) -> tuple:
+    from tilec.ir.simplify import _rebuild, linear_form, simplify
+
+    atoms: dict = {}
+    e = simplify(off)
+    f = linear_form(e, atoms)
+    if f is None:
+        return off, None
+    high = {k: v for k, v in f.items() if v % p == 0}
+    if not high:
+        return off, None
+    low = {k: v for k, v in f.items() if v % p != 0}
+    from tilec.ir.expr import Const
+
+    low_e = _rebuild(low, atoms, e.dtype) if low else Const(0, e.dtype)
+    return low_e, _rebuild(high, atoms, e.dtype)
 
 
 def smem_tile_offset(row: object, col: object, rows: int, cols: int, elem_bytes: int) -> object:

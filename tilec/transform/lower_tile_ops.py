@@ -49,7 +49,7 @@ class LowerCtx:
         self.loop_layouts: dict = fn.attrs.get("loop_layouts", {})
         self.gemm_warps: dict = fn.attrs.get("gemm_warps", {})
         self.names = names
-        self.tid = ThreadIdx()
+        self.tid = ThreadIdx(extent=kernel.threads)
         self.extra_allocs: list[Stmt] = []
         self.swizzle: tuple = ()
         self._slot_cache: dict = {}
