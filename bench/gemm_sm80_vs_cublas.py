@@ -22,6 +22,9 @@ CONFIGS = [
     dict(block_M=128, block_N=256, block_K=32, num_stages=3, threads=256, swizzle=8),
     dict(block_M=128, block_N=256, block_K=64, num_stages=3, threads=256, swizzle=8),
     dict(block_M=256, block_N=128, block_K=64, num_stages=3, threads=256, swizzle=8),
+    dict(block_M=256, block_N=128, block_K=32, num_stages=4, threads=256, swizzle=8),
+    dict(block_M=128, block_N=128, block_K=64, num_stages=3, threads=256, swizzle=8),
+    dict(block_M=128, block_N=128, block_K=64, num_stages=4, threads=128, swizzle=16),
 ]
 
 
@@ -32,7 +35,8 @@ def bench(fn) -> float:
 def main() -> None:
     out = sys.argv[1] if len(sys.argv) > 1 else None
     rows = []
-    for dtype in ("float16", "bfloat16"):
+    dtypes = sys.argv[2].split(",") if len(sys.argv) > 2 else ["float16", "bfloat16"]
+    for dtype in dtypes:
         for (m, n, k) in [(8192, 8192, 8192)]:
             for trans_b in (True, False):
                 td = getattr(torch, dtype)
