@@ -263,6 +263,15 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def nvcc_command(nvcc: str, kind: str, gencode: list[str], options: CompileOptions) -> list[str]:
+    """The nvcc command line (without -o and the source) shared by the JIT cache and the AOT build.
+
+    kind: "cubin" or "ptx". The resource report (-Xptxas -v) is always on. Never raises.
+    """
+    verbose = ["-Xptxas", "-v"] if kind == "cubin" else []
+    return [nvcc, f"-{kind}", "-O3", "-std=c++17", *gencode, *verbose, *options.flags(), "-I", str(INCLUDE_DIR)]
+
+
 def cache_key(source: str, target: Target, options: CompileOptions, kind: str, name: str, nvcc: str) -> str:
     """sha256 over everything that changes the output: source, arch, options, kind, name, nvcc version and
     the tilec device headers. Raises TilecCompileError when the nvcc version cannot be read."""
@@ -287,8 +296,7 @@ def _compile(source: str, target: Target, name: str, options: CompileOptions, ki
     entry.mkdir(parents=True, exist_ok=True)
     _write_atomic(src_path, source.encode())
     tmp_out = entry / f"{name}.{os.getpid()}.{os.urandom(4).hex()}.{kind}.tmp"
-    cmd = [nvcc, f"-{kind}", "-O3", "-std=c++17", *nvcc_gencode_flags(target), "-Xptxas", "-v", *options.flags(),
-           "-I", str(INCLUDE_DIR)]
+    cmd = nvcc_command(nvcc, kind, nvcc_gencode_flags(target), options)
     if env.keep_source():
         cmd += ["-keep", "-keep-dir", str(entry)]
     cmd += ["-o", str(tmp_out), str(src_path)]
