@@ -25,6 +25,27 @@ class ParamSpec:
 
 
 @dataclass(frozen=True)
+class TensorMapSpec:
+    """A TMA tensor map the launcher encodes (cuTensorMapEncodeTiled) and passes as a kernel parameter.
+
+    param: the tensor parameter it describes; dims: global sizes, innermost first, as expressions over the
+    symbolic dims (like `grid`); strides_bytes: byte strides of dims 1..rank-1 (same expression language);
+    box: the tile box, innermost first; swizzle: 0, 32, 64 or 128 (bytes).
+    """
+
+    name: str
+    param: str
+    dtype: str
+    dims: tuple
+    strides_bytes: tuple
+    box: tuple
+    swizzle: int = 0
+
+    def with_name(self, name: str) -> "TensorMapSpec":
+        return TensorMapSpec(name, self.param, self.dtype, self.dims, self.strides_bytes, self.box, self.swizzle)
+
+
+@dataclass(frozen=True)
 class LaunchSpec:
     """One `with T.Kernel(...)` block: its entry symbol and launch configuration.
 
@@ -32,6 +53,7 @@ class LaunchSpec:
           (only + - * // % min max parentheses and integers), e.g. "((M + 127) // 128)".
     threads: threads per block.
     smem_bytes: dynamic shared memory bytes.
+    tensor_maps: TensorMapSpecs passed after the symbolic dims, in this order.
     """
 
     entry: str
@@ -39,6 +61,7 @@ class LaunchSpec:
     threads: int
     smem_bytes: int = 0
     cluster: tuple = (1, 1, 1)
+    tensor_maps: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -46,7 +69,8 @@ class KernelMetadata:
     """Everything needed to call a compiled tile program.
 
     The device entry points take, in order: one pointer per tensor param (in `params` order),
-    one value per scalar param (in `params` order), then one int32 per symbolic dim in `sym_dims` order.
+    one value per scalar param (in `params` order), then one int32 per symbolic dim in `sym_dims` order, then one
+    CUtensorMap (128 bytes, by value) per entry of the launch's `tensor_maps`.
     """
 
     name: str
@@ -64,7 +88,10 @@ class KernelMetadata:
         d = json.loads(text)
         params = tuple(ParamSpec(p["name"], p["kind"], p["dtype"], tuple(p["shape"])) for p in d["params"])
         launches = tuple(
-            LaunchSpec(l["entry"], tuple(l["grid"]), l["threads"], l["smem_bytes"], tuple(l["cluster"]))
+            LaunchSpec(l["entry"], tuple(l["grid"]), l["threads"], l["smem_bytes"], tuple(l["cluster"]),
+                       tuple(TensorMapSpec(t["name"], t["param"], t["dtype"], tuple(t["dims"]),
+                                           tuple(t["strides_bytes"]), tuple(t["box"]), t["swizzle"])
+                             for t in l.get("tensor_maps", ())))
             for l in d["launches"]
         )
         return KernelMetadata(d["name"], params, tuple(d["sym_dims"]), launches, d["target"], d.get("extra", {}))

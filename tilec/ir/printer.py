@@ -5,7 +5,8 @@ from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
 from tilec.ir.func import PrimFunc
 from tilec.ir.stmt import (Alloc, Annotate, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Parallel,
-                           Scope, Seq, Stmt, Store, StoreVec, Sync, TileOp, VecCopy, While)
+                           Scope, Seq, Stmt, Store, StoreVec, Sync, TensorMapRef, TileOp, VecCopy,
+                           WarpSpecialize, While)
 
 _PREC = {"or": 1, "and": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "|": 4, "^": 5, "&": 6,
          "<<": 7, ">>": 7, "+": 8, "-": 8, "*": 9, "/": 9, "//": 9, "%": 9}
@@ -126,6 +127,11 @@ def stmt_lines(s: Stmt | None, ind: int = 0) -> list[str]:
                 f"+{len(s.slots)}]"]
     if isinstance(s, Sync):
         return [f"{pad}T.sync_threads()"]
+    if isinstance(s, WarpSpecialize):
+        return ([f"{pad}producer(warpgroup after {s.consumer_threads} threads, setmaxnreg {s.producer_regs}):"]
+                + stmt_lines(s.producer, ind + 1)
+                + [f"{pad}consumers({s.consumer_threads} threads, setmaxnreg {s.consumer_regs}):"]
+                + stmt_lines(s.consumer, ind + 1))
     if isinstance(s, DeviceCall):
         ta = f"<{', '.join(map(str, s.template_args))}>" if s.template_args else ""
         args = ", ".join(_arg_str(a) for a in s.args)
@@ -140,6 +146,8 @@ def stmt_lines(s: Stmt | None, ind: int = 0) -> list[str]:
 
 
 def _arg_str(a: object) -> str:
+    if isinstance(a, TensorMapRef):
+        return f"&{a.name}"
     if isinstance(a, BufferPtr):
         return f"&{a.buffer.name}[{expr_str(a.offset)}]"
     return expr_str(a)

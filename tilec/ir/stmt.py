@@ -34,6 +34,7 @@ class Kernel(Stmt):
     body: Stmt
     loc: SourceLoc = field(default=NO_LOC, compare=False)
     swizzle: tuple = ()  # (panel_size, order) of T.use_swizzle block rasterization, set by lowering
+    tensor_maps: tuple = ()  # TMA TensorMapSpecs the kernel takes as parameters, set by lowering
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,3 +225,26 @@ class Scope(Stmt):
     loc: SourceLoc = field(default=NO_LOC, compare=False)
     async_group: bool = False
     unit: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class WarpSpecialize(Stmt):
+    """Producer/consumer warp specialization (sm90a): the block's first `consumer_threads` threads run
+    `consumer`; one extra warpgroup is added, whose first thread runs `producer` (TMA issue). Each side
+    resizes its register file with setmaxnreg. Barriers inside `consumer` are named barriers over the
+    consumer threads only (the producer never reaches them).
+    """
+
+    producer: Stmt
+    consumer: Stmt
+    consumer_threads: int
+    producer_regs: int = 40
+    consumer_regs: int = 232
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class TensorMapRef:
+    """Address of a kernel's `const __grid_constant__ CUtensorMap` parameter, as a device-call argument."""
+
+    name: str

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Callable, Iterator
 
-from tilec.ir.stmt import For, If, Kernel, Parallel, Scope, Seq, Stmt, While
+from tilec.ir.stmt import For, If, Kernel, Parallel, Scope, Seq, Stmt, WarpSpecialize, While
 
 _BODY_FIELDS = {Seq: ("stmts",), Kernel: ("body",), For: ("body",), Parallel: ("body",), If: ("then", "else_"),
-                While: ("body",), Scope: ("body",)}
+                While: ("body",), Scope: ("body",),
+                WarpSpecialize: ("producer", "consumer")}
 
 
 def body_fields(s: Stmt) -> tuple:

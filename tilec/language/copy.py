@@ -23,6 +23,8 @@ class Copy(TileOp):
     dst: Region
     loc: SourceLoc = field(default=NO_LOC, compare=False)
     async_: bool = False  # set by pipeline_loops: issue as cp.async, completion tracked by commit/wait groups
+    disable_tma: bool = False  # T.copy(..., disable_tma=True): never lower to TMA
+    mbar: object = None  # set by specialize_warps: a TMA load completing on this mbarrier (a BufferPtr)
 
     def regions(self) -> tuple:
         return (self.src, self.dst)
@@ -61,4 +63,4 @@ def copy(src: object, dst: object, **kwargs: object) -> None:
                          "(reshaping copies are not supported)", loc())
     if s.buffer.scope == "global" and d.buffer.scope == "global":
         raise TilecError("T.copy: global-to-global copies are not supported; stage through shared memory", loc())
-    b.emit(Copy(s, d, loc()))
+    b.emit(Copy(s, d, loc(), disable_tma=bool(kwargs.get("disable_tma", False))))

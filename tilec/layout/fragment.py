@@ -75,6 +75,27 @@ def mma_acc(m: int, n: int, warp_m: int, warp_n: int, threads: int) -> Fragment:
     return Fragment((m, n), threads, (wm_ // 16) * nj * 4, fn, ("mma_acc", m, n, warp_m, warp_n, threads))
 
 
+def wgmma_acc(m: int, n: int, threads: int) -> Fragment:
+    """The accumulator of warpgroup MMAs (wgmma m64nNk16) over an m x n tile (tilec/include/tilec/gemm_sm90.cuh).
+
+    threads // 128 warpgroups split M: warpgroup g owns rows [g*WM, (g+1)*WM), WM = m / groups, as WM/64
+    m64 slabs. Thread t: warp w = (t // 32) % 4, lane = t % 32; v = (i * (n/8) + j) * 4 + e with
+    row = g*WM + i*64 + w*16 + lane//4 + 8*(e//2), col = j*8 + (lane%4)*2 + e%2 (PTX's wgmma D layout).
+    """
+    groups = threads // 128
+    wm_ = m // groups
+    nj = n // 8
+
+    def fn(t: object, v: object) -> tuple:
+        g, w, lane = t // 128, (t // 32) % 4, t % 32
+        i, j, e = v // (nj * 4), (v // 4) % nj, v % 4
+        row = g * wm_ + i * 64 + w * 16 + lane // 4 + (e // 2) * 8
+        col = j * 8 + (lane % 4) * 2 + e % 2
+        return row, col
+
+    return Fragment((m, n), threads, (wm_ // 64) * nj * 4, fn, ("wgmma_acc", m, n, threads))
+
+
 def blocked(shape: tuple, threads: int, vec: int = 1) -> Fragment:
     """Row-major elements dealt to threads in chunks of `vec`: chunk q goes to thread q % threads.
 

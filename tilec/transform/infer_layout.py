@@ -18,12 +18,12 @@ from tilec.errors import TilecError
 from tilec.ir.buffer import Buffer
 from tilec.ir.expr import Load, Var, loads
 from tilec.ir.func import PrimFunc
-from tilec.ir.stmt import Annotate, If, Kernel, Let, Parallel, Stmt, Store
+from tilec.ir.stmt import Annotate, If, Kernel, Let, Parallel, Stmt, Store, WarpSpecialize
 from tilec.ir.visit import walk
 from tilec.language.copy import Copy
 from tilec.language.gemm import Gemm, GemmWarpPolicy
 from tilec.language.reduce import Reduce
-from tilec.layout.fragment import Fragment, blocked, mma_acc, project
+from tilec.layout.fragment import Fragment, blocked, mma_acc, project, wgmma_acc
 
 
 def warp_partition(g: Gemm, num_warps: int) -> tuple[int, int]:
@@ -58,8 +58,32 @@ def first_values(src: Fragment, keep: tuple) -> list[int] | None:
     return ref
 
 
+def wgmma_ok(g: Gemm, threads: int) -> str | None:
+    """Why T.gemm `g` cannot be warpgroup MMAs over `threads` consumer threads (None when it can)."""
+    m, n, k = g.mnk()
+    groups = threads // 128
+    if threads % 128:
+        return f"{threads} threads are not whole warpgroups"
+    if g.a.buffer.dtype.name not in ("float16", "bfloat16") or g.b.buffer.dtype != g.a.buffer.dtype:
+        return "wgmma here takes float16/bfloat16 operands"
+    if g.c.buffer.dtype.name != "float32":
+        return "wgmma here accumulates in float32"
+    if m % (64 * groups):
+        return f"M = {m} is not a multiple of 64 x {groups} warpgroups"
+    if n % 8 or n > 256:
+        return f"N = {n} must be a multiple of 8 and at most 256"
+    if k % 16:
+        return f"K = {k} is not a multiple of 16"
+    if g.b.buffer.scope != "shared" or g.a.buffer.scope not in ("shared", "fragment"):
+        return "wgmma needs B in shared memory and A in shared memory or registers"
+    if g.a.buffer.scope == "fragment" and g.trans_a:
+        return "a register A operand cannot be transposed"
+    return None
+
+
 class _Solver:
-    def __init__(self, threads: int, kernel: Kernel):
+    def __init__(self, threads: int, kernel: Kernel, wgmma: bool = False):
+        self.wgmma = wgmma
         self.threads = threads
         self.kernel = kernel
         self.layouts: dict = {}
@@ -93,6 +117,13 @@ class _Solver:
 
     # ---- constraint rules ----------------------------------------------------------------------
     def gemm(self, g: Gemm) -> None:
+        if self.wgmma and wgmma_ok(g, self.threads) is None:
+            m, n, k = g.mnk()
+            self.gemm_warps[g] = ("wgmma", self.threads // 128)
+            self.assign(g.c.buffer, wgmma_acc(m, n, self.threads), g)
+            if g.a.buffer.scope == "fragment":
+                self.assign(g.a.buffer, wgmma_acc(m, k, self.threads), g)
+            return
         wm, wn = warp_partition(g, self.threads // 32)
         self.gemm_warps[g] = (wm, wn)
         m, n, k = g.mnk()
@@ -190,7 +221,8 @@ def infer_layout(fn: PrimFunc, target: object = None) -> PrimFunc:
     loop_layouts: dict = {}
     gemm_warps: dict = {}
     for k in (s for s in walk(fn.body) if isinstance(s, Kernel)):
-        sv = _Solver(k.threads, k)
+        ws = fn.attrs.get("lowering") == "sm90a" and any(isinstance(x, WarpSpecialize) for x in walk(k.body))
+        sv = _Solver(k.threads, k, wgmma=ws)
         stmts = list(walk(k.body))
         for s in stmts:
             if isinstance(s, Annotate) and s.kind == "layout":

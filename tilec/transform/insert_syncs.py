@@ -15,9 +15,12 @@ from tilec.ir.expr import Expr, Load, ThreadIdx, loads
 from tilec.ir.func import PrimFunc
 from tilec.ir.visit import walk
 from tilec.ir.stmt import (BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, Scope, Seq, Stmt, Store, StoreVec,
-                           Sync, VecCopy, While, seq)
+                           Sync, VecCopy, WarpSpecialize, While, seq)
 
-_READ_ONLY_CALLS = ("tilec::gemm_ss", "tilec::gemm_rs")
+_READ_ONLY_CALLS = ("tilec::gemm_ss", "tilec::gemm_rs", "tilec::wgmma_gemm_ss", "tilec::wgmma_gemm_rs")
+# Calls on mbarriers: ordered by the barrier protocol itself, never by __syncthreads().
+_MBARRIER_CALLS = ("tilec::mbarrier_init", "tilec::mbarrier_wait", "tilec::mbarrier_arrive_expect_tx",
+                   "tilec::mbarrier_arrive_warp", "tilec::tma_load")
 
 
 def _shared_loads(*exprs: object) -> set:
@@ -51,7 +54,7 @@ def _access(s: Stmt) -> tuple[set, set]:
             r.add(s.src.buffer)
         if s.dst.buffer.scope == "shared":
             w.add(s.dst.buffer)
-    elif isinstance(s, DeviceCall):
+    elif isinstance(s, DeviceCall) and s.fn not in _MBARRIER_CALLS:
         for a in s.args:
             if isinstance(a, BufferPtr) and a.buffer.scope == "shared":
                 r.add(a.buffer)
@@ -122,6 +125,11 @@ def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, 
         return seq(*out), st
     if isinstance(s, Sync):
         return s, _State()
+    if isinstance(s, WarpSpecialize):
+        # The producer (one thread issuing TMA) is ordered with the consumers by the stage mbarriers, so no
+        # barrier goes into it; the consumers synchronise among themselves (named barriers in codegen).
+        consumer, st = _visit(s.consumer, st, async_group)
+        return replace(s, consumer=consumer), st
     if isinstance(s, Scope) and s.unit and not _has_sync(s.body):
         r, w = _unit_access(s.body)
         if async_group or s.async_group:

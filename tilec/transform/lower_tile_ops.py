@@ -19,7 +19,7 @@ from tilec.ir.expr import Expr, Load, ThreadIdx, Var, binop, const
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify
 from tilec.ir.stmt import (Alloc, Annotate, For, If, Kernel, Let, LocalDecl, Parallel, Scope, Seq, Stmt, Store, TileOp,
-                           While, seq)
+                           WarpSpecialize, While, seq)
 from tilec.ir.visit import walk
 from tilec.layout.fragment import Fragment
 from tilec.layout.smem_tile import smem_tile_offset
@@ -52,6 +52,7 @@ class LowerCtx:
         self.tid = ThreadIdx(extent=kernel.threads)
         self.extra_allocs: list[Stmt] = []
         self.swizzle: tuple = ()
+        self.tensor_maps: dict = {}  # name -> TensorMapSpec, filled by the TMA copy rule
         self._slot_cache: dict = {}
 
     def fresh(self, prefix: str) -> str:
@@ -235,7 +236,7 @@ def _lower_stmt(ctx: LowerCtx, s: Stmt) -> Stmt | None:
     if isinstance(s, Parallel):
         return Scope(lower_parallel(ctx, s), s.loc, unit=True)
     if isinstance(s, TileOp):
-        r = RULES.get((type(s), ctx.family))
+        r = RULES.get((type(s), ctx.family)) or RULES.get((type(s), "sm80"))
         if r is None:
             raise TilecError(f"no {ctx.family} lowering for T.{type(s).__name__.lower()}", s.loc)
         out = r(ctx, s)
@@ -257,6 +258,9 @@ def _lower_stmt(ctx: LowerCtx, s: Stmt) -> Stmt | None:
     if isinstance(s, If):
         return If(ctx.lower_expr(s.cond), _lower_stmt(ctx, s.then) or Seq(()),
                   None if s.else_ is None else _lower_stmt(ctx, s.else_), s.loc)
+    if isinstance(s, WarpSpecialize):
+        return replace(s, producer=_lower_stmt(ctx, s.producer) or Seq(()),
+                       consumer=_lower_stmt(ctx, s.consumer) or Seq(()))
     if isinstance(s, Annotate):
         if s.kind == "swizzle":
             panel, order, enable = s.value  # type: ignore[misc]
@@ -268,15 +272,16 @@ def _lower_stmt(ctx: LowerCtx, s: Stmt) -> Stmt | None:
 
 def lower_tile_ops(fn: PrimFunc, target: object) -> PrimFunc:
     """See the module docstring."""
-    from tilec.transform import lower_copy, lower_gemm, lower_reduce  # noqa: F401 (register their rules)
+    from tilec.transform import lower_copy, lower_gemm, lower_reduce, lower_tma  # noqa: F401 (register rules)
 
-    family = getattr(target, "lowering_family", "sm80")
+    family = fn.attrs.get("lowering", "sm80")
     names = {x.name for x in _all_names(fn)}
 
     def lower_kernel(k: Kernel) -> Kernel:
         ctx = LowerCtx(fn, k, family, names)
         body = _lower_stmt(ctx, k.body) or Seq(())
-        return replace(k, body=seq(*ctx.extra_allocs, body), swizzle=ctx.swizzle)
+        return replace(k, body=seq(*ctx.extra_allocs, body), swizzle=ctx.swizzle,
+                       tensor_maps=tuple(ctx.tensor_maps.values()))
 
     def top(s: Stmt) -> Stmt:
         if isinstance(s, Seq):

@@ -9,6 +9,7 @@ from tilec.transform.insert_syncs import insert_syncs
 from tilec.transform.lower_tile_ops import lower_tile_ops
 from tilec.transform.pipeline_loops import pipeline_loops
 from tilec.transform.plan_shared_memory import plan_shared_memory
+from tilec.transform.specialize_warps import specialize_warps
 
 PASSES: list[tuple[str, Callable]] = [
     # Pipelining works on tile ops (whole copies), before they become per-thread code; it adds stage
@@ -25,16 +26,23 @@ PASSES: list[tuple[str, Callable]] = [
     ("plan_shared_memory", plan_shared_memory),
 ]
 
-PASS_NAMES = ["parse"] + [n for n, _ in PASSES]
+PASS_NAMES = ["parse", "specialize_warps"] + [n for n, _ in PASSES]
+
+
+def passes_for(target: object) -> list[tuple[str, Callable]]:
+    """The pass list of a target: sm_90a replaces cp.async pipelining by TMA + mbarrier warp specialization
+    (kernels it cannot specialize still get the cp.async pipeline inside specialize_warps)."""
+    if getattr(target, "has_wgmma", False) and getattr(target, "has_tma", False):
+        return [("specialize_warps", specialize_warps)] + PASSES[1:]
+    return PASSES
 
 
 def run_pipeline(fn: PrimFunc, target: object, stop_after: str | None = None) -> PrimFunc:
-    """Run the passes in order (stopping after `stop_after` if given) and return the result."""
+    """Run the target's passes in order (stopping after `stop_after` if given) and return the result."""
     if stop_after == "parse":
         return fn
-    for name, p in PASSES:
-        # sm90a (wgmma/TMA) lowering is not built yet: sm_90a targets use the sm80-family passes.
+    for name, p in passes_for(target):
         fn = p(fn, target)
-        if name == stop_after:
+        if name == stop_after or (stop_after == "pipeline_loops" and name == "specialize_warps"):
             break
     return fn

@@ -27,7 +27,7 @@ from tilec.ir.visit import rewrite, walk
 from tilec.language.copy import Copy
 
 
-def _is_producer(s: Stmt, loop_var: Var, inner_vars: set) -> bool:
+def is_producer(s: Stmt, loop_var: Var, inner_vars: set) -> bool:
     if not (isinstance(s, Copy) and s.src.buffer.scope == "global" and s.dst.buffer.scope == "shared"):
         return False
     used = set()
@@ -90,7 +90,7 @@ def _replace_loads(e: Expr, marker: dict) -> Expr:
     return replace(e, **kw) if kw else e
 
 
-def _restage(s: Stmt, staged: dict, stage: Expr) -> Stmt:
+def restage(s: Stmt, staged: dict, stage: Expr) -> Stmt:
     def fn(x: Stmt) -> Stmt:
         if isinstance(x, TileOp):
             kw = {}
@@ -116,7 +116,7 @@ def _restage(s: Stmt, staged: dict, stage: Expr) -> Stmt:
     return rewrite(s, fn)  # type: ignore[return-value]
 
 
-def _subst_copy(c: Copy, var: Var, value: Expr) -> Copy:
+def subst_copy(c: Copy, var: Var, value: Expr) -> Copy:
     starts = tuple(simplify(substitute(e, {var: value})) if isinstance(e, Expr) else e for e in c.src.starts)
     return replace(c, src=Region(c.src.buffer, starts, c.src.extents), async_=True)
 
@@ -126,7 +126,7 @@ def _pipeline(loop: For, staged_all: dict) -> Stmt:
     body = list(loop.body.stmts) if isinstance(loop.body, Seq) else [loop.body]
     inner = {x.var for x in walk(loop.body) if isinstance(x, Let)} | \
             {x.var for x in walk(loop.body) if isinstance(x, For)}
-    producers = [x for x in body if _is_producer(x, loop.var, inner)]
+    producers = [x for x in body if is_producer(x, loop.var, inner)]
     if not producers:
         return replace(loop, kind="serial")
     consumers = [x for x in body if x not in producers]
@@ -141,7 +141,7 @@ def _pipeline(loop: For, staged_all: dict) -> Stmt:
     prologue: list[Stmt] = []
     for st in range(s_n - 1):
         it = simplify(binop("+", start, st))
-        issue = [_restage(_subst_copy(p, k, it), staged, const(st)) for p in producers]
+        issue = [restage(subst_copy(p, k, it), staged, const(st)) for p in producers]
         cond = simplify(binop("<", const(st), n))
         prologue.append(If(cond, seq(*issue)) if not (hasattr(cond, "value") and cond.value is True) else seq(*issue))
         prologue.append(commit)
@@ -149,10 +149,10 @@ def _pipeline(loop: For, staged_all: dict) -> Stmt:
     rel = simplify(binop("-", binop("+", k, s_n - 1), start))
     stage_next = simplify(binop("%", rel, s_n))
     stage_cur = simplify(binop("%", binop("-", k, start), s_n))
-    issue = [_restage(_subst_copy(p, k, ahead), staged, stage_next) for p in producers]
+    issue = [restage(subst_copy(p, k, ahead), staged, stage_next) for p in producers]
     steady = [DeviceCall("tilec::cp_async_wait_group", (), (s_n - 2,)), Sync(loop.loc),
               If(binop("<", rel, n), seq(*issue)), commit,
-              _restage(seq(*consumers), staged, stage_cur)]
+              restage(seq(*consumers), staged, stage_cur)]
     new_loop = replace(loop, kind="serial", body=seq(*steady))
     return seq(*prologue, new_loop, DeviceCall("tilec::cp_async_wait_group", (), (0,)))
 

@@ -1,0 +1,103 @@
+"""Lowering rules of the sm90a path: T.copy as TMA tile loads, T.gemm as warpgroup MMAs (wgmma).
+
+TMA: a copy marked by specialize_warps (Copy.mbar set) becomes one cp.async.bulk.tensor per 128-byte panel of
+the shared tile (tilec::tma_load, completing on the stage's mbarrier). The shared tile keeps the SmemTile layout,
+which is exactly what TMA's 128B/64B/32B swizzle writes (panels of 128-byte rows, 16-byte chunks XOR row % 8),
+so the wgmma descriptors and element-wise accesses agree. The tensor map (one per global tensor, box shape and
+swizzle) is recorded in ctx.tensor_maps for codegen (a __grid_constant__ kernel parameter) and the launchers
+(cuTensorMapEncodeTiled at launch). Rows and columns outside the tensor are zero-filled by TMA.
+wgmma: T.gemm whose accumulator infer_layout gave the wgmma layout calls tilec::wgmma_gemm_ss / _rs
+(tilec/include/tilec/gemm_sm90.cuh); any other T.gemm keeps the mma.sync rule.
+"""
+from __future__ import annotations
+
+from tilec.errors import TilecError
+from tilec.ir.expr import Var, binop
+from tilec.ir.simplify import simplify
+from tilec.ir.stmt import BufferPtr, DeviceCall, Stmt, TensorMapRef, seq
+from tilec.language.copy import Copy
+from tilec.language.gemm import Gemm
+from tilec.metadata import TensorMapSpec
+from tilec.transform.lower_copy import lower_copy as lower_copy_sm80
+from tilec.transform.lower_copy import tile_dims
+from tilec.transform.lower_gemm import _b, _tile_ptr
+from tilec.transform.lower_gemm import lower_gemm as lower_gemm_sm80
+from tilec.transform.lower_tile_ops import LowerCtx, rule
+
+
+def _dim_text(d: object) -> str:
+    if isinstance(d, Var):
+        return d.name
+    return str(int(d))  # type: ignore[arg-type]
+
+
+def tensor_map_for(ctx: LowerCtx, c: Copy) -> tuple[str, int, int]:
+    """Register (or reuse) the tensor map of copy `c`'s source; returns (name, box_inner, panels)."""
+    src, dst = c.src, c.dst
+    buf = src.buffer
+    rows, cols = (int(x) for x in dst.buffer.shape[-2:])
+    eb = buf.dtype.bytes
+    row_bytes = cols * eb
+    box_inner = 128 // eb if row_bytes % 128 == 0 else cols
+    swizzle = 128 if row_bytes % 128 == 0 else (row_bytes if row_bytes in (32, 64) else 0)
+    dims = tile_dims(src)
+    if len(dims) != 2 or dims[-1] != buf.ndim - 1:
+        raise TilecError(f"TMA copy from {buf.name}: the tile must span its innermost dimension and one other "
+                         "(internal error, please report)", c.loc)
+    box = []
+    for d in reversed(range(buf.ndim)):
+        box.append(box_inner if d == buf.ndim - 1 else rows if d == dims[0] else 1)
+    shape = [_dim_text(x) for x in buf.shape]
+    gdims = tuple(reversed(shape))
+    strides = []
+    acc = f"{eb}"
+    for d in reversed(range(1, buf.ndim)):
+        acc = f"({acc} * {shape[d]})"
+        strides.append(acc)
+    spec = TensorMapSpec(name="", param=buf.name, dtype=buf.dtype.name, dims=gdims, strides_bytes=tuple(strides),
+                         box=tuple(box), swizzle=swizzle)
+    maps = ctx.tensor_maps
+    for name, s in maps.items():
+        if s == spec.with_name(name):
+            return name, box_inner, cols // box_inner
+    name = f"{buf.name}_tmap{len([n for n in maps if n.startswith(buf.name + '_tmap')])}"
+    maps[name] = spec.with_name(name)
+    return name, box_inner, cols // box_inner
+
+
+@rule(Copy, "sm90a")
+def lower_copy(ctx: LowerCtx, c: Copy) -> Stmt:
+    if c.mbar is None:
+        return lower_copy_sm80(ctx, c)
+    name, box_inner, panels = tensor_map_for(ctx, c)
+    dst = c.dst
+    lead = tuple(dst.starts[:-2])
+    calls = []
+    for p in range(panels):
+        smem = BufferPtr(dst.buffer, ctx.flat(dst.buffer, lead + (0, p * box_inner)))
+        coords = []
+        for d in reversed(range(c.src.buffer.ndim)):
+            x = c.src.starts[d]
+            if d == c.src.buffer.ndim - 1 and p:
+                x = binop("+", x, p * box_inner)
+            coords.append(simplify(ctx.lower_expr(x)))
+        calls.append(DeviceCall("tilec::tma_load", (TensorMapRef(name), smem, c.mbar, *coords),
+                                (len(coords),), c.loc))
+    return seq(*calls)
+
+
+@rule(Gemm, "sm90a")
+def lower_gemm(ctx: LowerCtx, g: Gemm) -> Stmt:
+    kind = ctx.gemm_warps.get(g)
+    if not (isinstance(kind, tuple) and kind[0] == "wgmma"):
+        return lower_gemm_sm80(ctx, g)
+    m, n, k = g.mnk()
+    groups = kind[1]
+    ctype = g.a.buffer.dtype.ctype
+    c_ptr = BufferPtr(g.c.buffer, 0)
+    clear = "true" if g.clear_accum else "false"
+    if g.a.buffer.scope == "fragment":
+        return DeviceCall("tilec::wgmma_gemm_rs", (BufferPtr(g.a.buffer, 0), _tile_ptr(ctx, g.b), c_ptr),
+                          (m, n, k, groups, _b(g.trans_b), clear, ctype), g.loc)
+    return DeviceCall("tilec::wgmma_gemm_ss", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr),
+                      (m, n, k, groups, _b(g.trans_a), _b(g.trans_b), clear, ctype), g.loc)
