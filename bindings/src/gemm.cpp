@@ -1,0 +1,426 @@
+// @file gemm.cpp
+// @brief The GEMM stub: validate a @ b (every check before any CUDA call), pick a kGemm row, launch it.
+//
+// Boundary design (measured, see bench/host_overhead.py): the torch path is a single METH_FASTCALL function that
+// reads the tensors' metadata through their Python methods (data_ptr, shape, stride, dtype, get_device) with the
+// vectorcall API, allocates `out` through `a.new_empty` only after validation, and fetches the current stream
+// itself. That is one Python→C++ crossing and no Python-level argument marshalling; pybind11's dispatcher and
+// tuple-of-ints marshalling measured 2-3x slower. Other array types come in as plain tuples (gemm_raw).
+#include "gemm.h"
+
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "catalogue.h"
+#include "errors.h"
+#include "runtime.h"
+
+namespace py = pybind11;
+
+namespace tilekernels {
+namespace {
+
+constexpr long long kInt32Limit = 1LL << 31;
+
+struct TorchHooks {
+  PyObject* f16 = nullptr;
+  PyObject* bf16 = nullptr;
+  PyObject* f32 = nullptr;
+  PyObject* stream_getter = nullptr;
+  PyObject* s_data_ptr = nullptr;
+  PyObject* s_shape = nullptr;
+  PyObject* s_stride = nullptr;
+  PyObject* s_dtype = nullptr;
+  PyObject* s_get_device = nullptr;
+  PyObject* s_new_empty = nullptr;
+  PyObject* s_new_zeros = nullptr;
+  PyObject* s_device = nullptr;
+} g_torch;
+
+// One operand as the checks see it. Sizes and strides are in elements.
+struct Mat {
+  const char* name = "";
+  cu::CUdeviceptr ptr = 0;
+  long long rows = 0, cols = 0, s0 = 0, s1 = 0;
+  int dtype = -1;          // DType; -1 for any other dtype (dtype_name says which)
+  std::string dtype_name;  // filled only for other dtypes (error messages)
+  int device = 0;          // CUDA ordinal; -1 not on a CUDA device (where says where); -2 unknown (ask the driver)
+  std::string where;
+};
+
+struct Problem {
+  long long M = 0, N = 0, K = 0;
+  int dtype = 0;
+  bool nn_ok = false, nt_ok = false;  // b usable as row-major [K, N] / as the transpose of row-major [N, K]
+  int device = 0;
+};
+
+const char* dtype_str(const Mat& m) {
+  switch (m.dtype) {
+    case kFloat16: return "float16";
+    case kBFloat16: return "bfloat16";
+    case kFloat32: return "float32";
+    default: return m.dtype_name.c_str();
+  }
+}
+
+std::string dims_str(long long r, long long c) { return "(" + std::to_string(r) + ", " + std::to_string(c) + ")"; }
+
+std::string shape_str(PyObject* shape) {
+  std::string s = "(";
+  Py_ssize_t n = PyTuple_GET_SIZE(shape);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    if (i) s += ", ";
+    s += std::to_string(PyLong_AsLongLong(PyTuple_GET_ITEM(shape, i)));
+  }
+  return s + (n == 1 ? ",)" : ")");
+}
+
+[[noreturn]] void value_error(const std::string& msg) { throw py::value_error("tilekernels.gemm: " + msg); }
+[[noreturn]] void type_error(const std::string& msg) { throw py::type_error("tilekernels.gemm: " + msg); }
+
+long long as_ll(PyObject* o) {
+  long long v = PyLong_AsLongLong(o);
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return v;
+}
+
+// shape and strides (tuples, strides may be None: contiguous) → rows, cols, s0, s1; the 2-D check comes first.
+void read_geometry(Mat& m, PyObject* shape, PyObject* strides) {
+  if (!PyTuple_Check(shape)) type_error(std::string(m.name) + ": shape must be a tuple");
+  if (PyTuple_GET_SIZE(shape) != 2)
+    value_error(std::string(m.name) + " must be a 2-D matrix, got " + std::to_string(PyTuple_GET_SIZE(shape)) +
+                "-D shape " + shape_str(shape));
+  m.rows = as_ll(PyTuple_GET_ITEM(shape, 0));
+  m.cols = as_ll(PyTuple_GET_ITEM(shape, 1));
+  if (strides == Py_None) {
+    m.s0 = m.cols, m.s1 = 1;
+  } else {
+    if (!PyTuple_Check(strides) || PyTuple_GET_SIZE(strides) != 2)
+      value_error(std::string(m.name) + ": expected 2 strides for a 2-D matrix");
+    m.s0 = as_ll(PyTuple_GET_ITEM(strides, 0));
+    m.s1 = as_ll(PyTuple_GET_ITEM(strides, 1));
+  }
+}
+
+PyObject* call_method0(PyObject* obj, PyObject* name) {
+  PyObject* r = PyObject_VectorcallMethod(name, &obj, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+  if (!r) throw py::error_already_set();
+  return r;
+}
+
+std::string str_of(PyObject* o) {
+  py::str s(py::reinterpret_borrow<py::object>(o));
+  return s.cast<std::string>();
+}
+
+void read_torch(Mat& m, PyObject* t, bool ptr_only = false) {
+  py::object ptr = py::reinterpret_steal<py::object>(call_method0(t, g_torch.s_data_ptr));
+  m.ptr = PyLong_AsUnsignedLongLong(ptr.ptr());
+  if (PyErr_Occurred()) throw py::error_already_set();
+  if (ptr_only) return;
+  py::object shape = py::reinterpret_steal<py::object>(PyObject_GetAttr(t, g_torch.s_shape));
+  if (!shape) throw py::error_already_set();
+  py::object strides = py::reinterpret_steal<py::object>(call_method0(t, g_torch.s_stride));
+  read_geometry(m, shape.ptr(), strides.ptr());
+  PyObject* dt = PyObject_GetAttr(t, g_torch.s_dtype);
+  if (!dt) throw py::error_already_set();
+  m.dtype = dt == g_torch.f16 ? kFloat16 : dt == g_torch.bf16 ? kBFloat16 : dt == g_torch.f32 ? kFloat32 : -1;
+  if (m.dtype < 0) {
+    m.dtype_name = str_of(dt);
+    if (m.dtype_name.rfind("torch.", 0) == 0) m.dtype_name = m.dtype_name.substr(6);
+  }
+  Py_DECREF(dt);
+  py::object dev = py::reinterpret_steal<py::object>(call_method0(t, g_torch.s_get_device));
+  m.device = static_cast<int>(as_ll(dev.ptr()));
+  if (m.device < 0 && test_mode()) m.device = 0;  // host-overhead measurements run on CPU tensors
+  if (m.device < 0) {
+    m.device = -1;
+    py::object d = py::reinterpret_steal<py::object>(PyObject_GetAttr(t, g_torch.s_device));
+    m.where = d ? str_of(d.ptr()) : "a non-CUDA device";
+    PyErr_Clear();
+  }
+}
+
+// (ptr, shape, strides | None, dtype name, device) from the Python layer (cupy, numba, DLPack producers).
+void read_raw(Mat& m, PyObject* t) {
+  if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5)
+    type_error(std::string(m.name) + ": expected (ptr, shape, strides, dtype, device) (internal error, please report)");
+  m.ptr = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 0));
+  if (PyErr_Occurred()) throw py::error_already_set();
+  read_geometry(m, PyTuple_GET_ITEM(t, 1), PyTuple_GET_ITEM(t, 2));
+  std::string dt = str_of(PyTuple_GET_ITEM(t, 3));
+  m.dtype = dt == "float16" ? kFloat16 : dt == "bfloat16" ? kBFloat16 : dt == "float32" ? kFloat32 : -1;
+  if (m.dtype < 0) m.dtype_name = dt;
+  m.device = static_cast<int>(as_ll(PyTuple_GET_ITEM(t, 4)));
+  if (m.device == -1) m.where = "the host";
+}
+
+bool row_major(long long rows, long long cols, long long s0, long long s1) {
+  // torch's rule: a dimension of size 1 may have any stride; an empty matrix is contiguous.
+  if (rows == 0 || cols == 0) return true;
+  return (cols == 1 || s1 == 1) && (rows == 1 || s0 == cols);
+}
+
+bool has_row(const Problem& p, bool trans_b) {
+  const GemmVariant* rows = catalogue_gemm();
+  for (int i = 0; i < catalogue_gemm_count(); ++i)
+    if (rows[i].dtype == p.dtype && rows[i].trans_b == trans_b && (rows[i].max_m == 0 || p.M <= rows[i].max_m))
+      return true;
+  return false;
+}
+
+// Checks of a and b, in the order a user would fix them; nothing here needs a GPU.
+Problem validate(const Mat& a, const Mat& b) {
+  if (a.dtype != kFloat16 && a.dtype != kBFloat16)
+    type_error(std::string("a has dtype ") + dtype_str(a) +
+               "; supported: float16, bfloat16 (convert with a.half() or a.bfloat16())");
+  if (b.dtype != a.dtype)
+    type_error(std::string("a is ") + dtype_str(a) + " but b is " + dtype_str(b) +
+               "; both operands must have the same dtype (convert b with b.to(a.dtype))");
+  for (const Mat* m : {&a, &b})
+    if (m->device == -1)
+      value_error(std::string(m->name) + " is on " + m->where +
+                  "; gemm runs on CUDA tensors: move it to the GPU (e.g. " + m->name + ".cuda())");
+  if (a.device != b.device && a.device >= 0 && b.device >= 0)
+    value_error("a is on cuda:" + std::to_string(a.device) + " but b is on cuda:" + std::to_string(b.device) +
+                "; all tensors must be on the same GPU");
+  if (a.cols != b.rows)
+    value_error("a has shape " + dims_str(a.rows, a.cols) + " but b has shape " + dims_str(b.rows, b.cols) +
+                " (a's columns must equal b's rows)");
+  Problem p;
+  p.M = a.rows, p.K = a.cols, p.N = b.cols, p.dtype = a.dtype, p.device = a.device;
+  if (!row_major(a.rows, a.cols, a.s0, a.s1))
+    value_error("a must be row-major contiguous (strides " + dims_str(p.K, 1) + "), got strides " +
+                dims_str(a.s0, a.s1) + "; call a.contiguous() first");
+  p.nn_ok = row_major(b.rows, b.cols, b.s0, b.s1);
+  p.nt_ok = row_major(b.cols, b.rows, b.s1, b.s0);
+  if (!p.nn_ok && !p.nt_ok)
+    value_error("b must be row-major [K, N] (strides " + dims_str(p.N, 1) +
+                ") or the transpose of a row-major [N, K] matrix such as w.T (strides " + dims_str(1, p.K) +
+                "), got strides " + dims_str(b.s0, b.s1) + "; call b.contiguous() first");
+  for (const Mat* m : {&a, &b})
+    if (m->rows * m->cols >= kInt32Limit)
+      value_error(std::string(m->name) + " has " + std::to_string(m->rows * m->cols) +
+                  " elements; the kernels index with 32-bit integers, so each matrix must have fewer than 2**31 "
+                  "elements: split the product into blocks");
+  if (p.M * p.N >= kInt32Limit)
+    value_error("the output would have " + std::to_string(p.M * p.N) +
+                " elements; each matrix must have fewer than 2**31 elements: split the product into blocks");
+  if (p.M == 0 || p.N == 0) return p;  // nothing to compute: no alignment or kernel requirements
+  if (p.K % 8 || p.N % 8)
+    value_error("K and N must be multiples of 8 for " + std::string(dtype_str(a)) +
+                " (rows must start on 16-byte boundaries), got M=" + std::to_string(p.M) + ", N=" +
+                std::to_string(p.N) + ", K=" + std::to_string(p.K) + "; pad K and N with zeros to a multiple of 8");
+  for (const Mat* m : {&a, &b})
+    if (m->ptr % 16)
+      value_error(std::string(m->name) + "'s data pointer " + std::to_string(m->ptr) +
+                  " is not 16-byte aligned (a view that starts mid-row?); pass " + m->name + ".clone() instead");
+  if (p.K == 0) return p;  // a zero fill, no kernel
+  if (!(p.nn_ok && has_row(p, false)) && !(p.nt_ok && has_row(p, true))) {
+    std::string layout = p.nn_ok ? "row-major b" : "b given as the transpose of a row-major matrix";
+    throw py::value_error("tilekernels.gemm: this tilekernels build has no gemm kernel for " + std::string(dtype_str(a)) +
+                          " with " + layout + " and M=" + std::to_string(p.M) +
+                          (p.nn_ok ? "" : "; pass b.contiguous() to use the row-major kernels"));
+  }
+  return p;
+}
+
+void validate_out(const Problem& p, const Mat& c, const Mat& a, const Mat& b) {
+  if (c.dtype != p.dtype)
+    type_error(std::string("out has dtype ") + dtype_str(c) + " but a and b are " + dtype_str(a) +
+               "; out must have the operands' dtype");
+  if (c.device == -1)
+    value_error(std::string("out is on ") + c.where + "; it must be on the operands' GPU (cuda:" +
+                std::to_string(p.device) + ")");
+  if (c.device != p.device && c.device >= 0 && p.device >= 0)
+    value_error("out is on cuda:" + std::to_string(c.device) + " but a and b are on cuda:" +
+                std::to_string(p.device) + "; all tensors must be on the same GPU");
+  if (c.rows != p.M || c.cols != p.N)
+    value_error("out has shape " + dims_str(c.rows, c.cols) + ", expected " + dims_str(p.M, p.N) +
+                " (a's rows by b's columns)");
+  if (!row_major(c.rows, c.cols, c.s0, c.s1))
+    value_error("out must be row-major contiguous (strides " + dims_str(p.N, 1) + "), got strides " +
+                dims_str(c.s0, c.s1) + "; pass a contiguous tensor, e.g. torch.empty(M, N, ...)");
+  if (c.ptr % 16)
+    value_error("out's data pointer " + std::to_string(c.ptr) + " is not 16-byte aligned; pass a fresh tensor");
+  unsigned long long c_end = c.ptr + static_cast<unsigned long long>(p.M * p.N) * 2;
+  for (const Mat* m : {&a, &b}) {
+    unsigned long long m_end = m->ptr + static_cast<unsigned long long>(m->rows * m->cols) * 2;
+    if (p.M * p.N > 0 && m->rows * m->cols > 0 && c.ptr < m_end && m->ptr < c_end)
+      value_error(std::string("out overlaps ") + m->name + " in memory; the output must not share memory with " +
+                  "the inputs: pass a separate tensor");
+  }
+}
+
+// First kGemm row (preference order) that matches the problem and runs on the device.
+int select_row(const Problem& p, const Device& d) {
+  const GemmVariant* rows = catalogue_gemm();
+  for (bool trans_b : {false, true}) {
+    if (trans_b ? !p.nt_ok : !p.nn_ok) continue;
+    for (int i = 0; i < catalogue_gemm_count(); ++i) {
+      const GemmVariant& r = rows[i];
+      if (r.dtype == p.dtype && r.trans_b == trans_b && (r.max_m == 0 || p.M <= r.max_m) &&
+          d.usable[kernel_index(r.kernel)])
+        return i;
+    }
+  }
+  std::string detail;
+  for (int i = 0; i < catalogue_gemm_count(); ++i) {
+    const GemmVariant& r = rows[i];
+    if (r.dtype == p.dtype && ((r.trans_b && p.nt_ok) || (!r.trans_b && p.nn_ok)) &&
+        (r.max_m == 0 || p.M <= r.max_m))
+      detail += std::string(detail.empty() ? "" : "; ") + r.kernel->name + " " + unusable_reason(*r.kernel, d);
+  }
+  Mat m;
+  m.dtype = p.dtype;
+  throw cu::CudaFailure(unsupported_gpu_message(d, std::string("no tilekernels gemm kernel for ") + dtype_str(m) +
+                                                       " can run",
+                                                detail),
+                        0, "", "gemm", "", true);
+}
+
+int pointer_device(cu::CUdeviceptr ptr, const char* name) {
+  int ordinal = -1;
+  cu::check(cu::api().cuPointerGetAttribute(&ordinal, cu::CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, ptr),
+            (std::string("cuPointerGetAttribute(DEVICE_ORDINAL) of ") + name).c_str());
+  return ordinal;
+}
+
+// Everything after validation: device, zero-size cases, row selection, lazy load, launch.
+void run(Problem p, const Mat& a, const Mat& b, const Mat& c, cu::CUstream stream) {
+  if (p.M == 0 || p.N == 0) return;
+  if (p.device == -2 && !test_mode()) {  // producers that do not say where their memory lives (numba)
+    p.device = pointer_device(a.ptr, "a");
+    for (const Mat* m : {&b, &c})
+      if (int dev = pointer_device(m->ptr, m->name); dev != p.device)
+        value_error(std::string("a is on cuda:") + std::to_string(p.device) + " but " + m->name + " is on cuda:" +
+                    std::to_string(dev) + "; all tensors must be on the same GPU");
+  }
+  const Device& d = device(p.device);
+  ContextGuard guard(d);
+  if (p.K == 0) {
+    memset16(c.ptr, static_cast<size_t>(p.M * p.N), stream);
+    return;
+  }
+  const GemmVariant& row = catalogue_gemm()[select_row(p, d)];
+  int k = kernel_index(row.kernel);
+  cu::CUfunction f = cached_function(k, d);
+  if (!f) {
+    py::gil_scoped_release nogil;  // file read + driver load (and PTX JIT) may take long: let other threads run
+    f = load_function(k, d);
+  }
+  long long dims[3] = {p.M, p.N, p.K};
+  cu::CUdeviceptr tensors[3] = {a.ptr, b.ptr, c.ptr};
+  launch(k, f, dims, tensors, stream);
+}
+
+cu::CUstream stream_from(PyObject* o) {
+  void* s = PyLong_AsVoidPtr(o);
+  if (!s && PyErr_Occurred()) throw py::error_already_set();
+  return static_cast<cu::CUstream>(s);
+}
+
+void check_nargs(Py_ssize_t nargs, Py_ssize_t want, const char* fn) {
+  if (nargs != want)
+    throw py::type_error(std::string("_C.") + fn + " takes " + std::to_string(want) + " arguments (" +
+                         std::to_string(nargs) + " given)");
+}
+
+}  // namespace
+
+void set_torch_hooks(PyObject* f16, PyObject* bf16, PyObject* f32, PyObject* stream_getter) {
+  for (PyObject* o : {f16, bf16, f32, stream_getter}) Py_INCREF(o);
+  Py_XDECREF(g_torch.stream_getter);  // the dtypes are immortal in practice; the getter may be replaced by tests
+  g_torch.f16 = f16, g_torch.bf16 = bf16, g_torch.f32 = f32, g_torch.stream_getter = stream_getter;
+  if (!g_torch.s_data_ptr) {
+    g_torch.s_data_ptr = PyUnicode_InternFromString("data_ptr");
+    g_torch.s_shape = PyUnicode_InternFromString("shape");
+    g_torch.s_stride = PyUnicode_InternFromString("stride");
+    g_torch.s_dtype = PyUnicode_InternFromString("dtype");
+    g_torch.s_get_device = PyUnicode_InternFromString("get_device");
+    g_torch.s_new_empty = PyUnicode_InternFromString("new_empty");
+    g_torch.s_new_zeros = PyUnicode_InternFromString("new_zeros");
+    g_torch.s_device = PyUnicode_InternFromString("device");
+  }
+}
+
+PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  try {
+    check_nargs(nargs, 4, "gemm_torch");
+    if (!g_torch.stream_getter) throw std::logic_error("_C._set_torch was not called (internal error, please report)");
+    Mat a, b, c;
+    a.name = "a", b.name = "b", c.name = "out";
+    read_torch(a, args[0]);
+    read_torch(b, args[1]);
+    Problem p = validate(a, b);
+    py::object out;
+    if (args[2] == Py_None) {
+      // Allocated like `a` (dtype, device) on torch's current stream, only once the arguments are known good.
+      py::object shape = py::make_tuple(p.M, p.N);
+      PyObject* margs[2] = {args[0], shape.ptr()};
+      PyObject* name = p.K == 0 ? g_torch.s_new_zeros : g_torch.s_new_empty;
+      out = py::reinterpret_steal<py::object>(
+          PyObject_VectorcallMethod(name, margs, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr));
+      if (!out) throw py::error_already_set();
+      if (p.K == 0 || p.M == 0 || p.N == 0) return out.release().ptr();
+      read_torch(c, out.ptr(), /*ptr_only=*/true);
+    } else {
+      out = py::reinterpret_borrow<py::object>(args[2]);
+      read_torch(c, args[2]);
+      validate_out(p, c, a, b);
+    }
+    cu::CUstream stream;
+    if (args[3] == Py_None) {
+      py::object dev = py::reinterpret_steal<py::object>(PyLong_FromLong(p.device < 0 ? 0 : p.device));
+      PyObject* dev_ptr = dev.ptr();
+      py::object s = py::reinterpret_steal<py::object>(
+          PyObject_Vectorcall(g_torch.stream_getter, &dev_ptr, 1, nullptr));
+      if (!s) throw py::error_already_set();
+      stream = stream_from(s.ptr());
+    } else {
+      stream = stream_from(args[3]);
+    }
+    run(p, a, b, c, stream);
+    return out.release().ptr();
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+PyObject* gemm_raw(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  try {
+    check_nargs(nargs, 4, "gemm_raw");
+    Mat a, b, c;
+    a.name = "a", b.name = "b", c.name = "out";
+    read_raw(a, args[0]);
+    read_raw(b, args[1]);
+    Problem p = validate(a, b);
+    read_raw(c, args[2]);
+    validate_out(p, c, a, b);
+    run(p, a, b, c, stream_from(args[3]));
+    Py_RETURN_NONE;
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+PyObject* gemm_check(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  try {
+    check_nargs(nargs, 2, "gemm_check");
+    Mat a, b;
+    a.name = "a", b.name = "b";
+    read_raw(a, args[0]);
+    read_raw(b, args[1]);
+    Problem p = validate(a, b);
+    return py::make_tuple(p.M, p.N).release().ptr();
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+}  // namespace tilekernels

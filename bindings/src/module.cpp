@@ -1,0 +1,231 @@
+// @file module.cpp
+// @brief PYBIND11_MODULE(_C): the tilekernels extension (loads nothing and needs no GPU at import).
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <sstream>
+
+#include "catalogue.h"
+#include "cuda_api.h"
+#include "errors.h"
+#include "gemm.h"
+#include "runtime.h"
+
+namespace py = pybind11;
+using namespace tilekernels;
+
+namespace {
+
+std::vector<std::string> split_archs(const char* archs) {
+  std::vector<std::string> out;
+  std::string entry;
+  std::istringstream ss(archs);
+  while (std::getline(ss, entry, ';'))
+    if (!entry.empty()) out.push_back(entry);
+  return out;
+}
+
+const char* dtype_name(int dtype) {
+  switch (dtype) {
+    case kFloat16: return "float16";
+    case kBFloat16: return "bfloat16";
+    case kFloat32: return "float32";
+    default: return "unknown";
+  }
+}
+
+py::list kernels() {
+  py::list out;
+  const KernelInfo* ks = catalogue_kernels();
+  for (int k = 0; k < catalogue_kernel_count(); ++k) {
+    const KernelInfo& info = ks[k];
+    py::dict d;
+    d["name"] = info.name;
+    d["fatbin"] = info.fatbin;
+    d["entry"] = info.entry;
+    d["threads"] = info.threads;
+    d["smem_bytes"] = info.smem_bytes;
+    d["cluster"] = py::make_tuple(info.cluster[0], info.cluster[1], info.cluster[2]);
+    d["archs"] = split_archs(info.archs);
+    d["family"] = py::none();
+    for (int i = 0; i < catalogue_gemm_count(); ++i) {
+      const GemmVariant& r = catalogue_gemm()[i];
+      if (r.kernel != &info) continue;
+      d["family"] = "gemm";
+      d["dtype"] = dtype_name(r.dtype);
+      d["trans_b"] = r.trans_b;
+      d["max_m"] = r.max_m;
+      d["block"] = py::make_tuple(r.block_m, r.block_n, r.block_k);
+      d["preference"] = i;
+    }
+    out.append(d);
+  }
+  return out;
+}
+
+int resolve_ordinal(py::object device) { return device.is_none() ? current_device_ordinal() : device.cast<int>(); }
+
+py::dict device_info(py::object device_obj) {
+  int ordinal = resolve_ordinal(device_obj);
+  const Device& d = device(ordinal);
+  py::dict out;
+  out["index"] = ordinal;
+  out["name"] = d.name;
+  out["compute_capability"] = py::make_tuple(d.major, d.minor);
+  out["sm_count"] = d.sm_count;
+  out["max_shared_memory_per_block_optin"] = d.smem_optin;
+  out["driver_cuda_version"] = test_mode() ? std::string("test") : cu::driver_version_string();
+  out["device_count"] = device_count();
+  py::list usable, unusable;
+  for (int k = 0; k < catalogue_kernel_count(); ++k) {
+    const KernelInfo& info = catalogue_kernels()[k];
+    if (d.usable[k])
+      usable.append(info.name);
+    else
+      unusable.append(py::make_tuple(info.name, unusable_reason(info, d)));
+  }
+  out["usable_kernels"] = usable;
+  out["unusable_kernels"] = unusable;
+  return out;
+}
+
+py::list warmup(py::object device_obj) {
+  int ordinal = resolve_ordinal(device_obj);
+  const Device& d = device(ordinal);
+  py::list loaded;
+  if (test_mode()) return loaded;
+  ContextGuard guard(d);
+  for (int k = 0; k < catalogue_kernel_count(); ++k) {
+    if (!d.usable[k]) continue;
+    if (!cached_function(k, d)) {
+      py::gil_scoped_release nogil;
+      load_function(k, d);
+    }
+    loaded.append(catalogue_kernels()[k].name);
+  }
+  return loaded;
+}
+
+py::object last_launch() {
+  FakeLaunch r = last_fake_launch();
+  if (r.count == 0) return py::none();
+  py::dict d;
+  d["kernel"] = r.memset ? py::none() : py::object(py::str(r.kernel));
+  d["memset"] = r.memset;
+  d["grid"] = py::make_tuple(r.grid[0], r.grid[1], r.grid[2]);
+  d["block"] = r.block;
+  d["smem"] = r.smem;
+  d["cluster"] = py::make_tuple(r.cluster[0], r.cluster[1], r.cluster[2]);
+  d["tensors"] = r.tensors;
+  d["ints"] = r.ints;
+  d["stream"] = r.stream;
+  d["count"] = r.count;
+  return d;
+}
+
+// DLPack (dlpack.h v1.x): only the fields read here; both the legacy and the versioned capsule are accepted.
+struct DLDevice { int32_t device_type, device_id; };
+struct DLDataType { uint8_t code, bits; uint16_t lanes; };
+struct DLTensor {
+  void* data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t* shape;
+  int64_t* strides;
+  uint64_t byte_offset;
+};
+struct DLManagedTensor { DLTensor dl_tensor; void* manager_ctx; void (*deleter)(DLManagedTensor*); };
+struct DLManagedTensorVersioned {
+  uint32_t version_major, version_minor;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensorVersioned*);
+  uint64_t flags;
+  DLTensor dl_tensor;
+};
+
+std::string dlpack_dtype(const DLDataType& t) {
+  if (t.lanes != 1) return "a vector dtype (lanes=" + std::to_string(t.lanes) + ")";
+  if (t.code == 2 && t.bits == 16) return "float16";
+  if (t.code == 4 && t.bits == 16) return "bfloat16";
+  if (t.code == 2 && t.bits == 32) return "float32";
+  const char* kinds[] = {"int", "uint", "float", "opaque", "bfloat", "complex", "bool"};
+  std::string kind = t.code < 7 ? kinds[t.code] : "dlpack_code" + std::to_string(t.code) + "_";
+  return kind + std::to_string(t.bits);
+}
+
+// (ptr, shape, strides | None, dtype name, device_type, device_id) of a DLPack capsule, which stays unconsumed
+// (its destructor runs the producer's deleter; the producer's array keeps owning the memory).
+py::tuple dlpack_info(py::capsule capsule) {
+  const DLTensor* t = nullptr;
+  if (PyCapsule_IsValid(capsule.ptr(), "dltensor"))
+    t = &static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"))->dl_tensor;
+  else if (PyCapsule_IsValid(capsule.ptr(), "dltensor_versioned"))
+    t = &static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor_versioned"))->dl_tensor;
+  else
+    throw py::type_error("tilekernels: __dlpack__() returned no DLPack capsule (or an already consumed one)");
+  py::tuple shape(t->ndim);
+  for (int i = 0; i < t->ndim; ++i) shape[i] = py::int_(t->shape[i]);
+  py::object strides = py::none();
+  if (t->strides) {
+    py::tuple s(t->ndim);
+    for (int i = 0; i < t->ndim; ++i) s[i] = py::int_(t->strides[i]);
+    strides = s;
+  }
+  unsigned long long ptr = reinterpret_cast<unsigned long long>(t->data) + t->byte_offset;
+  return py::make_tuple(ptr, shape, strides, dlpack_dtype(t->dtype), t->device.device_type, t->device.device_id);
+}
+
+PyMethodDef g_fast_methods[] = {
+    {"gemm_torch", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(gemm_torch)), METH_FASTCALL,
+     "gemm_torch(a, b, out, stream) -> out: a @ b for torch tensors (out None: allocated like a; stream None: "
+     "torch's current stream of a's device)."},
+    {"gemm_raw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(gemm_raw)), METH_FASTCALL,
+     "gemm_raw(a, b, out, stream) -> None: each tensor a tuple (ptr, shape, strides | None, dtype name, device); "
+     "device -2 means unknown (asked from the driver)."},
+    {"gemm_check", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(gemm_check)), METH_FASTCALL,
+     "gemm_check(a, b) -> (M, N): validate raw a and b (no GPU needed)."},
+    {nullptr, nullptr, 0, nullptr}};
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "tilekernels' compiled core: the catalogue's dispatch stubs over the CUDA driver API (loaded lazily).";
+  init_error_classes();
+  py::register_exception_translator(translate_exception);
+  if (PyModule_AddFunctions(m.ptr(), g_fast_methods) != 0) throw py::error_already_set();
+
+  m.attr("__version__") = package_version();
+  m.attr("cuda_version") = built_cuda_version();
+  m.def("_init", [](const std::string& package_dir) { set_fatbin_dir(package_dir + "/fatbins"); },
+        py::arg("package_dir"), "Set the package directory (fatbins live in <package_dir>/fatbins).");
+  m.def("built_archs", [] { return split_archs(catalogue_built_archs()); },
+        "The archs this build was made for, e.g. ['sm_80', 'sm_90a'].");
+  m.def("kernels", &kernels, "One dict per compiled kernel variant (name, archs, threads, smem, family fields).");
+  m.def("device_count", &device_count, "Number of GPUs the driver sees. Raises NoGPUError.");
+  m.def("device_info", &device_info, py::arg("device") = py::none(),
+        "The GPU (default: the current context's, else 0) and which kernels can run on it. Raises NoGPUError.");
+  m.def("warmup", &warmup, py::arg("device") = py::none(),
+        "Load every kernel usable on the device; returns their names. Raises NoGPUError, CudaError.");
+  m.def(
+      "arch_runs_on", [](const std::string& arch, int major, int minor) { return arch_runs_on(arch, major, minor); },
+      "Whether a KernelInfo.archs entry runs on compute capability major.minor.");
+  m.def(
+      "_set_torch",
+      [](py::object f16, py::object bf16, py::object f32, py::object stream_getter) {
+        set_torch_hooks(f16.ptr(), bf16.ptr(), f32.ptr(), stream_getter.ptr());
+      },
+      "Give the torch dtypes and a device_index -> current stream callable (done by tilekernels on first use).");
+  m.def(
+      "_test_mode",
+      [](bool on, std::pair<int, int> cc, const std::string& name, int smem_optin) {
+        set_test_mode(on, cc.first, cc.second, name, smem_optin);
+      },
+      py::arg("on"), py::arg("cc") = std::make_pair(9, 0), py::arg("name") = "Fake GPU",
+      py::arg("smem_optin") = 232448,
+      "Tests only: no driver calls; a fake device of compute capability cc; launches are recorded.");
+  m.def("dlpack_info", &dlpack_info, py::arg("capsule"),
+        "(ptr, shape, strides | None, dtype, device_type, device_id) of a DLPack capsule (not consumed).");
+  m.def("_test_last_launch", &last_launch, "Tests only: the last recorded launch (dict) or None.");
+}
