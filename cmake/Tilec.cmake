@@ -79,11 +79,12 @@ function(_tilec_find_nvcc pythonpath)
     COMMAND ${CMAKE_COMMAND} -E env "PYTHONPATH=${pythonpath}"
             ${TILEC_PYTHON} -c "from tilec.toolchain.nvcc import find_nvcc; print(find_nvcc())"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err OUTPUT_STRIP_TRAILING_WHITESPACE)
+  string(REGEX MATCH "nvcc not found[^\n]*" reason "${err}")
+  if(NOT rc EQUAL 0 AND NOT reason)
+    message(FATAL_ERROR "tilec: cannot run tilec with ${TILEC_PYTHON} (PYTHONPATH=${pythonpath}); it needs "
+                        "Python >= 3.10 with numpy (pass -DPython_EXECUTABLE= to pick another):\n${err}")
+  endif()
   if(NOT rc EQUAL 0 OR NOT EXISTS "${out}")
-    string(REGEX MATCH "nvcc not found[^\n]*" reason "${err}")
-    if(NOT reason)
-      set(reason "${err}")
-    endif()
     message(FATAL_ERROR
       "tilec: no CUDA compiler (nvcc) found to build the kernel catalogue.\n"
       "  Install one of:\n"
