@@ -1,0 +1,84 @@
+"""`python -m tilekernels [--check]`: the version, the archs and kernels of this build, the GPU found (or why none),
+and with --check a tiny GEMM checked against a float32 reference."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import tilekernels
+from tilekernels import _C
+
+
+def _describe_gpu() -> dict | None:
+    try:
+        info = tilekernels.device_info()
+    except tilekernels.NoGPUError as e:
+        print(f"GPU: none ({e})")
+        return None
+    except tilekernels.CudaError as e:
+        print(f"GPU: unusable ({e})")
+        return None
+    major, minor = info["compute_capability"]
+    print(f"GPU: cuda:{info['index']} {info['name']} (compute capability {major}.{minor}, {info['sm_count']} SMs, "
+          f"{info['max_shared_memory_per_block_optin'] // 1024} KiB shared memory per block; driver CUDA "
+          f"{info['driver_cuda_version']}; {info['device_count']} GPU(s) visible)")
+    print(f"  kernels usable on it: {len(info['usable_kernels'])} of {len(tilekernels.kernels())}")
+    for name, reason in info["unusable_kernels"]:
+        print(f"    not usable: {name}: {reason}")
+    return info
+
+
+def _check() -> int:
+    try:
+        import torch
+    except ImportError:
+        print("check: needs torch (pip install torch) to make test inputs", file=sys.stderr)
+        return 2
+    failures = 0
+    for dtype in (torch.float16, torch.bfloat16):
+        for m, n, k, trans in ((1, 8, 8, False), (77, 200, 64, False), (128, 256, 512, True)):
+            a = torch.randn(m, k, dtype=dtype, device="cuda")
+            b = torch.randn(n, k, dtype=dtype, device="cuda").T if trans else torch.randn(k, n, dtype=dtype,
+                                                                                            device="cuda")
+            label = f"{str(dtype).replace('torch.', '')} {m}x{n}x{k}{' (b transposed)' if trans else ''}"
+            try:
+                c = tilekernels.gemm(a, b)
+            except (ValueError, tilekernels.TilekernelsError) as e:
+                print(f"check {label}: {type(e).__name__}: {e}")
+                failures += 1
+                continue
+            ref = a.float() @ b.float()
+            err = ((c.float() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
+            ok = err <= 1e-2 and not torch.isnan(c).any().item()
+            failures += not ok
+            print(f"check {label}: relative error {err:.2e} {'ok' if ok else 'FAILED'}")
+    print("check: passed" if not failures else f"check: {failures} failed")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tilekernels", description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="run a tiny GEMM self-check on the GPU (needs torch)")
+    args = ap.parse_args(argv)
+    print(f"tilekernels {tilekernels.__version__} (built with CUDA {_C.cuda_version})")
+    print(f"archs: {' '.join(tilekernels.built_archs())}")
+    ks = tilekernels.kernels()
+    print(f"kernels: {len(ks)}")
+    for k in ks:
+        extra = ""
+        if k.get("family") == "gemm":
+            bound = f" M<={k['max_m']}" if k["max_m"] else ""
+            extra = f", {k['dtype']}{' b transposed' if k['trans_b'] else ''}{bound}"
+        print(f"  {k['name']}: {','.join(k['archs'])}, {k['threads']} threads, {k['smem_bytes'] // 1024} KiB smem"
+              f"{extra}")
+    info = _describe_gpu()
+    if args.check:
+        if info is None:
+            print("check: skipped, no GPU", file=sys.stderr)
+            return 1
+        return _check()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
