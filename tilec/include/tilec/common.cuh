@@ -28,6 +28,15 @@
 #endif
 #define TILEC_ARCH_BELOW(sm) (TILEC_CUDA_ARCH != 0 && TILEC_CUDA_ARCH < (sm))
 
+/// True in a device pass for any arch but sm_90a. The arch-specific ("a") instructions (wgmma,
+/// setmaxnreg) exist only on sm_90a, not on sm_90 nor on later GPUs; nvcc defines
+/// __CUDA_ARCH_FEAT_SM90_ALL exactly when compiling for sm_90a / compute_90a.
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define TILEC_ARCH_NOT_SM90A 0
+#else
+#define TILEC_ARCH_NOT_SM90A (TILEC_CUDA_ARCH != 0)
+#endif
+
 namespace tilec {
 
 using half_t = __half;
@@ -55,6 +64,17 @@ inline constexpr bool always_false_int = false;
     __device__ void name(Args&&...) {                                                                      \
         static_assert(::tilec::detail::always_false<Args...>,                                              \
                       ptx " needs " sm " or newer (compile with -arch=" sm " or a later target)");         \
+    }
+
+/// As TILEC_ARCH_UNSUPPORTED for an arch-specific instruction that exists on exactly one arch (the
+/// sm_90a-only wgmma and setmaxnreg), e.g. TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_fence_sync_aligned,
+/// "wgmma.fence.sync.aligned", "sm_90a").
+/// The stand-in also takes any non-type template arguments (wgmma_wait_group_sync_aligned<1>, ...).
+#define TILEC_ARCH_UNSUPPORTED_EXACT(name, ptx, sm)                                                        \
+    template <int... Ints, class... Args>                                                                  \
+    __device__ void name(Args&&...) {                                                                      \
+        static_assert(::tilec::detail::always_false<Args...>,                                              \
+                      ptx " needs " sm " (compile with -arch=" sm "; it exists on no other arch)");        \
     }
 // clang-format on
 
