@@ -41,8 +41,8 @@ def gemm(a: object, b: object, *, out: object = None, stream: int | None = None)
         ``out``: the product, an [M, N] matrix of the operands' dtype (a new one when ``out`` was None).
 
     Raises:
-        TypeError: an argument is not a CUDA array, or dtypes are unsupported or differ.
-        ValueError: wrong shapes, a non-CUDA or mixed device, strides that are not row-major, K or N not a
+        TypeError: an argument is not an array at all, or dtypes are unsupported or differ.
+        ValueError: wrong shapes, a host (CPU) array or mixed GPUs, strides that are not row-major, K or N not a
             multiple of 8, misaligned data, over 2**31 elements, or ``out`` overlapping an input.
         NoGPUError: no NVIDIA driver or GPU.
         UnsupportedGPUError: this build has no kernel for the GPU's arch (the message says how to get one).
@@ -105,7 +105,7 @@ def _describe(x: object, name: str, stream: int | None) -> tuple:
     if hasattr(x, "__dlpack__"):
         return _from_dlpack(x, name, stream)
     if hasattr(x, "__array_interface__") or hasattr(x, "__array__"):
-        raise TypeError(f"tilekernels.gemm: {name} is a host array ({_type_name(x)}); expected a CUDA array: copy it "
+        raise ValueError(f"tilekernels.gemm: {name} is a host array ({_type_name(x)}); expected a CUDA array: copy it "
                         f"to the GPU first (e.g. torch.as_tensor({name}, device='cuda') or cupy.asarray({name}))")
     raise TypeError(f"tilekernels.gemm: {name} is a {_type_name(x)}; expected a CUDA array (a torch tensor, or an "
                     f"object with __cuda_array_interface__ or __dlpack__)")

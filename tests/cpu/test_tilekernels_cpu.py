@@ -1,0 +1,527 @@
+"""tilekernels without a GPU: the Python layer over a mocked _C, and the real _C (built here with the hand-written
+table bindings/tests/fake_catalogue_table.inc, in its test mode: no driver calls, launches recorded) for the
+checks, the dispatch rules, the launch arguments and the error messages; plus an installed wheel when present."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import types
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PKG_SRC = ROOT / "bindings" / "tilekernels"
+
+
+def _has_libcuda() -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
+
+
+# -- the Python layer over a mocked _C -------------------------------------------------------------------------
+
+class _FakeC(types.ModuleType):
+    """Records what the Python layer hands to _C."""
+
+    def __init__(self):
+        super().__init__("tk_mock._C")
+        self.calls = []
+        self.__version__ = "9.9.9"
+        self.cuda_version = "13.0"
+
+    def _init(self, pkg_dir):
+        self.calls.append(("_init", pkg_dir))
+
+    def gemm_torch(self, a, b, out, stream):
+        self.calls.append(("gemm_torch", a, b, out, stream))
+        return "torch-out"
+
+    def gemm_check(self, a, b):
+        self.calls.append(("gemm_check", a, b))
+        return a[1][0], b[1][1]
+
+    def gemm_raw(self, a, b, out, stream):
+        self.calls.append(("gemm_raw", a, b, out, stream))
+
+    def _set_torch(self, *args):
+        self.calls.append(("_set_torch",) + args)
+
+    def dlpack_info(self, capsule):
+        return capsule  # the fake producers below hand out the tuple itself
+
+    def built_archs(self):
+        return ["sm_80"]
+
+
+@pytest.fixture
+def mock_tk():
+    """The package sources imported as `tk_mock` with a fake `_C`."""
+    fake = _FakeC()
+    names = [n for n in sys.modules if n == "tk_mock" or n.startswith("tk_mock.")]
+    for n in names:
+        del sys.modules[n]
+    sys.modules["tk_mock._C"] = fake
+    spec = importlib.util.spec_from_file_location("tk_mock", PKG_SRC / "__init__.py",
+                                                  submodule_search_locations=[str(PKG_SRC)])
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["tk_mock"] = mod
+    spec.loader.exec_module(mod)
+    yield mod, fake, sys.modules["tk_mock.gemm"]
+    for n in [n for n in sys.modules if n == "tk_mock" or n.startswith("tk_mock.")]:
+        del sys.modules[n]
+
+
+class _CAIArray:
+    """A device array known only through __cuda_array_interface__ (like numba's)."""
+
+    def __init__(self, shape, typestr="<f2", strides=None, ptr=0x7F0000000000, device=None):
+        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "strides": strides,
+                                         "data": (ptr, False), "version": 3}
+        if device is not None:
+            self.device = types.SimpleNamespace(id=device)
+
+
+class _DLPackArray:
+    def __init__(self, dev_type, info):
+        self._dev, self._info = dev_type, info
+
+    def __dlpack_device__(self):
+        return (self._dev, 0)
+
+    def __dlpack__(self, stream=None):
+        self.stream = stream
+        return self._info
+
+
+def test_exceptions_hierarchy(mock_tk):
+    tk, _, _ = mock_tk
+    assert issubclass(tk.NoGPUError, tk.CudaError) and issubclass(tk.UnsupportedGPUError, tk.CudaError)
+    assert issubclass(tk.CudaError, tk.TilekernelsError) and issubclass(tk.TilekernelsError, RuntimeError)
+    assert set(tk.__all__) >= {"gemm", "built_archs", "kernels", "warmup", "__version__", "CudaError", "NoGPUError"}
+    assert tk.__version__ == "9.9.9"
+
+
+def test_init_passes_package_dir(mock_tk):
+    _, fake, _ = mock_tk
+    assert fake.calls[0] == ("_init", str(PKG_SRC))
+
+
+def test_cai_array_described_in_elements(mock_tk):
+    tk, fake, _ = mock_tk
+    a = _CAIArray((64, 32), strides=(64, 2), device=1)
+    b = _CAIArray((32, 16), device=1)
+    out = _CAIArray((64, 16), device=1)
+    assert tk.gemm(a, b, out=out, stream=5) is out
+    name, ra, rb, ro, stream = fake.calls[-1]
+    assert name == "gemm_raw" and stream == 5
+    assert ra == (0x7F0000000000, (64, 32), (32, 1), "float16", 1)
+    assert rb == (0x7F0000000000, (32, 16), None, "float16", 1)
+
+
+def test_cai_without_device_is_unknown_and_odd_strides_rejected(mock_tk):
+    tk, fake, _ = mock_tk
+    a, b = _CAIArray((8, 8), typestr="<f4"), _CAIArray((8, 8), typestr="<f4")
+    tk.gemm(a, b, out=_CAIArray((8, 8)))
+    ra = fake.calls[-1][1]
+    assert ra[3] == "float32" and ra[4] == -2  # _C asks the driver where the memory lives
+    with pytest.raises(ValueError, match="not multiples of its element size 2"):
+        tk.gemm(_CAIArray((8, 8), strides=(16, 3)), b, out=b)
+
+
+def test_non_torch_output_needs_out(mock_tk):
+    tk, _, _ = mock_tk
+    with pytest.raises(TypeError, match=r"pass out= \(an \[8, 4\] float16 CUDA array\)"):
+        tk.gemm(_CAIArray((8, 16)), _CAIArray((16, 4)))
+
+
+def test_host_and_foreign_arguments(mock_tk):
+    tk, _, _ = mock_tk
+    np = pytest.importorskip("numpy")
+    with pytest.raises(ValueError, match=r"a \(numpy.ndarray\) lives on the CPU; expected a CUDA array"):
+        tk.gemm(np.ones((8, 8), np.float16), np.ones((8, 8), np.float16))
+
+    class Host:
+        __array_interface__ = {}
+
+    with pytest.raises(ValueError, match="a is a host array.*copy it to the GPU"):
+        tk.gemm(Host(), Host())
+    with pytest.raises(TypeError, match="a is a list; expected a CUDA array"):
+        tk.gemm([[1.0]], [[1.0]])
+
+
+def test_dlpack_device_checked_before_export(mock_tk):
+    tk, fake, _ = mock_tk
+    with pytest.raises(ValueError, match="lives on the CPU; expected a CUDA array"):
+        tk.gemm(_DLPackArray(1, None), _DLPackArray(1, None))
+    info = (0x1000, (8, 8), None, "bfloat16", 2, 3)
+    a, b, o = _DLPackArray(2, info), _DLPackArray(2, info), _DLPackArray(2, info)
+    tk.gemm(a, b, out=o)
+    assert a.stream == 1  # no stream given: the legacy default stream, told to the producer
+    assert fake.calls[-1][1] == (0x1000, (8, 8), None, "bfloat16", 3)
+
+
+def test_torch_tensors_take_one_call(mock_tk):
+    torch = pytest.importorskip("torch")
+    tk, fake, gemm_mod = mock_tk
+    a, b = torch.empty(4, 8, dtype=torch.float16), torch.empty(8, 8, dtype=torch.float16)
+    assert tk.gemm(a, b) == "torch-out"
+    assert fake.calls[-1] == ("gemm_torch", a, b, None, None)
+    setup = [c for c in fake.calls if c[0] == "_set_torch"]
+    assert len(setup) == 1 and setup[0][1:4] == (torch.float16, torch.bfloat16, torch.float32)
+    assert type(a) in gemm_mod._TORCH_TYPES
+    p = torch.nn.Parameter(torch.empty(8, 8, dtype=torch.float16))
+    tk.gemm(a, p, stream=7)
+    assert fake.calls[-1] == ("gemm_torch", a, p, None, 7)
+
+
+def test_import_does_not_import_torch():
+    code = ("import sys, types\n"
+            "c = types.ModuleType('tilekernels._C'); c._init = lambda d: None; c.__version__ = '0'\n"
+            "c.gemm_torch = None; sys.modules['tilekernels._C'] = c\n"
+            "import tilekernels\n"
+            "bad = [m for m in ('torch', 'tilec', 'numpy') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT / "bindings")
+
+
+# -- the real _C, built with the fake table ----------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def built_pkg(tmp_path_factory) -> Path:
+    if shutil.which(os.environ.get("CXX", "g++")) is None:
+        pytest.skip("no C++ compiler")
+    if importlib.util.find_spec("pybind11") is None:
+        pytest.skip("pybind11 is not installed (pip install pybind11)")
+    root = tmp_path_factory.mktemp("tk_fake")
+    pkg = root / "tilekernels"
+    shutil.copytree(PKG_SRC, pkg, ignore=shutil.ignore_patterns("_C*.so", "__pycache__", "fatbins"))
+    env = dict(os.environ, PYTHON=sys.executable, TILEKERNELS_CUDA_VERSION="13.0", TILEKERNELS_VERSION="0.1.0",
+               TK_OPT="-O1")
+    subprocess.run(["bash", str(ROOT / "bindings" / "build_local.sh"), "", str(pkg)], check=True, env=env,
+                   capture_output=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tk(built_pkg):
+    saved = {n: m for n, m in sys.modules.items() if n == "tilekernels" or n.startswith("tilekernels.")}
+    for n in saved:
+        del sys.modules[n]
+    sys.path.insert(0, str(built_pkg))
+    try:
+        import tilekernels
+    finally:
+        sys.path.remove(str(built_pkg))
+    assert tilekernels.__file__.startswith(str(built_pkg))
+    yield tilekernels
+    tilekernels._C._test_mode(False)
+    for n in [n for n in sys.modules if n == "tilekernels" or n.startswith("tilekernels.")]:
+        del sys.modules[n]
+    sys.modules.update(saved)
+
+
+@pytest.fixture
+def fake_gpu(tk):
+    """Turn on _C's test mode: fake_gpu((major, minor), smem_optin) picks the device."""
+    def set_gpu(cc=(9, 0), smem=227 * 1024, name="Fake H100"):
+        tk._C._test_mode(True, cc, name, smem)
+    set_gpu()
+    if importlib.util.find_spec("torch") is not None:  # CPU-only torch has no streams: a builtin stands in
+        import torch
+
+        sys.modules["tilekernels.gemm"]._is_torch(torch.empty(0))
+        tk._C._set_torch(torch.float16, torch.bfloat16, torch.float32, abs)
+    yield set_gpu
+    tk._C._test_mode(False)
+
+
+@pytest.fixture
+def torch():
+    t = pytest.importorskip("torch")
+    return t
+
+
+def _mats(torch, m, n, k, dtype=None, trans=False):
+    dtype = dtype or torch.float16
+    a = torch.randn(m, k).to(dtype)
+    b = torch.randn(n, k).to(dtype).T if trans else torch.randn(k, n).to(dtype)
+    return a, b
+
+
+def test_real_c_metadata(tk):
+    assert tk.__version__ == "0.1.0" and tk._C.cuda_version == "13.0"
+    assert tk.built_archs() == ["sm_80", "sm_90a"]
+    ks = tk.kernels()
+    assert [k["preference"] for k in ks] == list(range(6))
+    assert ks[4]["trans_b"] and ks[4]["archs"] == ["sm_80"] and ks[0]["cluster"] == (2, 1, 1)
+
+
+@pytest.mark.parametrize("arch,cc,ok", [
+    ("sm_90a", (9, 0), True), ("sm_90a", (10, 0), False), ("sm_80", (8, 6), True), ("sm_86", (8, 0), False),
+    ("sm_80", (9, 0), False), ("compute_80", (12, 0), True), ("compute_90", (8, 9), False),
+    ("compute_90a", (10, 0), False), ("sm_100f", (10, 3), True), ("sm_120f", (12, 1), True),
+    ("sm_100f", (12, 0), False), ("sm_100a", (10, 0), True), ("bogus", (9, 0), False), ("sm_9", (9, 0), False),
+])
+def test_arch_runs_on(tk, arch, cc, ok):
+    assert tk._C.arch_runs_on(arch, *cc) is ok
+
+
+@pytest.mark.parametrize("cc,smem,m,want", [
+    ((9, 0), 227 * 1024, 1000, "gemm_f16_nn_128x256x64_s4_t384_sm90a"),  # exact `a` arch first
+    ((9, 0), 227 * 1024, 1, "gemm_f16_nn_128x256x64_s4_t384_sm90a"),
+    ((8, 0), 163 * 1024, 32, "gemm_f16_nn_64x64x32_s3_t128_sm80"),  # max_m admits small M
+    ((8, 0), 163 * 1024, 65, "gemm_f16_nn_128x128x64_s4_t256_sm80"),
+    ((8, 6), 99 * 1024, 1000, "gemm_f16_nn_128x128x32_s2_t128_sm80"),  # 128 KiB of smem does not fit sm_86
+    ((12, 0), 99 * 1024, 1000, "gemm_f16_nn_128x128x32_s2_t128_sm80"),  # through compute_80 PTX
+    ((10, 0), 227 * 1024, 1000, "gemm_f16_nn_128x128x64_s4_t256_sm80"),  # sm_90a does not carry forward
+])
+def test_dispatch_rules(tk, fake_gpu, torch, cc, smem, m, want):
+    fake_gpu(cc, smem)
+    a, b = _mats(torch, m, 64, 64)
+    tk.gemm(a, b)
+    assert tk._C._test_last_launch()["kernel"] == want
+
+
+def test_launch_arguments(tk, fake_gpu, torch):
+    a, b = _mats(torch, 300, 520, 64)
+    c = tk.gemm(a, b)
+    r = tk._C._test_last_launch()
+    assert r["grid"] == (3, 3, 1) and r["block"] == 384 and r["smem"] == 200 * 1024 and r["cluster"] == (2, 1, 1)
+    assert r["tensors"] == [a.data_ptr(), b.data_ptr(), c.data_ptr()] and r["ints"] == [300, 520, 64]
+    assert c.shape == (300, 520) and c.dtype == torch.float16
+
+
+def test_trans_b_view_uses_nt_kernel_and_dim_order(tk, fake_gpu, torch):
+    fake_gpu((8, 0), 163 * 1024)
+    a, wt = _mats(torch, 77, 200, 64, trans=True)
+    assert wt.stride() == (1, 64)
+    tk.gemm(a, wt, stream=1234)
+    r = tk._C._test_last_launch()
+    assert r["kernel"] == "gemm_f16_nt_128x128x32_s3_t128_sm80"
+    assert r["ints"] == [64, 77, 200] and r["grid"] == (2, 1, 1) and r["stream"] == 1234  # dim_order {K, M, N}
+
+
+def test_row_major_preferred_when_both_layouts_fit(tk, fake_gpu, torch):
+    fake_gpu((8, 0), 163 * 1024)
+    a = torch.randn(64, 8).half()
+    b = torch.randn(1, 8).half().expand(8, 8)[:1].T.contiguous().T  # [8, 1] with strides (1, 8)... both layouts
+    b = torch.randn(1, 8).half().reshape(8, 1)  # strides (1, 1): row-major [8, 1] and transposed [1, 8] at once
+    assert b.stride() == (1, 1)
+    out = torch.empty(64, 1, dtype=torch.float16)
+    with pytest.raises(ValueError, match="multiples of 8"):  # N == 1: rejected by the pitch rule, not the layout
+        tk.gemm(a, b, out=out)
+    b = torch.randn(8, 8).half().T.contiguous()
+    tk.gemm(a, b)
+    assert "_nn_" in tk._C._test_last_launch()["kernel"]
+
+
+def test_empty_and_k0(tk, fake_gpu, torch):
+    a, b = _mats(torch, 0, 64, 64)
+    before = tk._C._test_last_launch()
+    c = tk.gemm(a, b)
+    assert c.shape == (0, 64) and tk._C._test_last_launch() == before
+    a, b = _mats(torch, 16, 64, 0)
+    c = tk.gemm(a, b)  # allocated with new_zeros: no launch at all
+    assert torch.equal(c, torch.zeros(16, 64, dtype=torch.float16)) and tk._C._test_last_launch() == before
+    out = torch.empty(16, 64, dtype=torch.float16)
+    tk.gemm(a, b, out=out)
+    r = tk._C._test_last_launch()
+    assert r["memset"] and r["tensors"] == [out.data_ptr()] and r["ints"] == [16 * 64]
+
+
+def test_unsupported_gpu_message(tk, fake_gpu, torch):
+    fake_gpu((9, 0), 227 * 1024, "NVIDIA H100 80GB HBM3")
+    a, wt = _mats(torch, 64, 64, 64, trans=True)
+    with pytest.raises(tk.UnsupportedGPUError) as e:
+        tk.gemm(a, wt)
+    msg = str(e.value)
+    for part in ("'NVIDIA H100 80GB HBM3'", "compute capability 9.0", "built for sm_80;sm_90a", "CUDA 13.0",
+                 "driver supports CUDA", 'TILEC_ARCHS="90a" pip wheel .', "--no-binary tilekernels",
+                 "gemm_f16_nt_128x128x32_s3_t128_sm80 built for sm_80 only"):
+        assert part in msg, (part, msg)
+    fake_gpu((7, 5), 64 * 1024, "Tesla T4")
+    with pytest.raises(tk.UnsupportedGPUError, match=r"compute capability 7\.5.*TILEC_ARCHS=\"75\""):
+        tk.gemm(*_mats(torch, 64, 64, 64))
+
+
+def test_missing_layout_in_build(tk, fake_gpu, torch):
+    a, wt = _mats(torch, 64, 64, 64, torch.bfloat16, trans=True)
+    with pytest.raises(ValueError, match=r"no gemm kernel for bfloat16 with b given as the transpose.*b\.contiguous"):
+        tk.gemm(a, wt)
+
+
+@pytest.mark.parametrize("case,exc,pattern", [
+    ("3d", ValueError, r"a must be a 2-D matrix, got 3-D shape \(2, 8, 8\)"),
+    ("f32", TypeError, r"a has dtype float32; supported: float16, bfloat16"),
+    ("f64", TypeError, r"a has dtype float64"),
+    ("mixed", TypeError, r"a is float16 but b is bfloat16"),
+    ("shape", ValueError, r"a has shape \(64, 32\) but b has shape \(16, 64\) \(a's columns must equal b's rows\)"),
+    ("a_strided", ValueError, r"a must be row-major contiguous .*a\.contiguous\(\)"),
+    ("b_strided", ValueError, r"b must be row-major \[K, N\].*b\.contiguous\(\)"),
+    ("k12", ValueError, r"K and N must be multiples of 8 for float16.*K=12"),
+    ("misaligned", ValueError, r"a's data pointer \d+ is not 16-byte aligned"),
+    ("out_dtype", TypeError, r"out has dtype bfloat16 but a and b are float16"),
+    ("out_shape", ValueError, r"out has shape \(64, 32\), expected \(64, 64\)"),
+    ("out_strided", ValueError, r"out must be row-major contiguous"),
+    ("alias", ValueError, r"out overlaps a in memory"),
+])
+def test_argument_errors(tk, fake_gpu, torch, case, exc, pattern):
+    h = torch.float16
+    a, b, out = torch.randn(64, 64).half(), torch.randn(64, 64).half(), None
+    if case == "3d":
+        a = torch.randn(2, 8, 8).half()
+    elif case == "f32":
+        a, b = a.float(), b.float()
+    elif case == "f64":
+        a = a.double()
+    elif case == "mixed":
+        b = b.bfloat16()
+    elif case == "shape":
+        a, b = torch.randn(64, 32).half(), torch.randn(16, 64).half()
+    elif case == "a_strided":
+        a = torch.randn(64, 128).half()[:, ::2]
+    elif case == "b_strided":
+        b = torch.randn(64, 128).half()[:, ::2]
+    elif case == "k12":
+        a, b = torch.randn(64, 12).half(), torch.randn(12, 64).half()
+    elif case == "misaligned":
+        a = torch.empty(64 * 64 + 1, dtype=h)[1:].view(64, 64)
+    elif case == "out_dtype":
+        out = torch.empty(64, 64, dtype=torch.bfloat16)
+    elif case == "out_shape":
+        out = torch.empty(64, 32, dtype=h)
+    elif case == "out_strided":
+        out = torch.empty(64, 128, dtype=h)[:, ::2]
+    elif case == "alias":
+        out = a
+    with pytest.raises(exc, match=pattern):
+        tk.gemm(a, b, out=out)
+
+
+def test_cpu_tensor_rejected_before_gpu(tk, torch):
+    a = torch.randn(64, 64).half()
+    with pytest.raises(ValueError, match=r"a is on cpu; gemm runs on CUDA tensors: move it to the GPU \(e\.g\. a\.cuda\(\)\)"):
+        tk.gemm(a, a.clone())
+    with pytest.raises(TypeError, match="float32"):  # dtype is checked before the device
+        tk.gemm(a.float(), a.float())
+
+
+def test_int32_limit(tk):
+    big = (0x7F0000000000, (1 << 16, 1 << 15), None, "float16", 0)
+    rhs = (0x7F0000000000, (1 << 15, 8), None, "float16", 0)
+    with pytest.raises(ValueError, match=r"a has 2147483648 elements;.*fewer than 2\*\*31"):
+        tk._C.gemm_check(big, rhs)
+    assert tk._C.gemm_check((0x1000, (1 << 15, 64), None, "float16", 0), (0x2000, (64, 8), None, "float16", 0)) == (
+        1 << 15, 8)
+
+
+def test_no_gpu_error_after_argument_checks(tk):
+    if _has_libcuda():
+        pytest.skip("this machine has a CUDA driver")
+    a = _CAIArray((64, 64), device=0, ptr=0x10000)
+    b = _CAIArray((64, 64), device=0, ptr=0x20000)
+    out = _CAIArray((64, 64), device=0, ptr=0x30000)
+    with pytest.raises(ValueError, match="columns must equal"):  # argument errors come first
+        tk.gemm(a, _CAIArray((32, 64), device=0), out=out)
+    with pytest.raises(tk.NoGPUError, match=r"libcuda\.so\.1.*nvidia-smi") as e:
+        tk.gemm(a, b, out=out)
+    assert isinstance(e.value, RuntimeError)
+    with pytest.raises(tk.NoGPUError):
+        tk.device_info()
+    with pytest.raises(tk.NoGPUError):
+        tk.warmup()
+
+
+def test_device_info_and_warmup_in_test_mode(tk, fake_gpu):
+    fake_gpu((8, 6), 99 * 1024, "RTX 3090")
+    info = tk.device_info()
+    assert info["compute_capability"] == (8, 6) and info["name"] == "RTX 3090"
+    unusable = dict(info["unusable_kernels"])
+    assert "shared memory" in unusable["gemm_f16_nn_128x128x64_s4_t256_sm80"]
+    assert "sm_90a only" in unusable["gemm_f16_nn_128x256x64_s4_t384_sm90a"]
+    assert "gemm_bf16_nn_128x128x32_s3_t128_sm80" in info["usable_kernels"]
+    assert tk.warmup() == []  # nothing is loaded in test mode
+
+
+def test_dlpack_info_reads_torch_capsules(tk, torch):
+    x = torch.randn(8, 16).half()[:, :8]
+    ptr, shape, strides, dtype, dev_type, dev_id = tk._C.dlpack_info(x.__dlpack__())
+    assert (ptr, shape, dtype, dev_type) == (x.data_ptr(), (8, 8), "float16", 1)
+    assert strides in (None, (16, 1))
+    y = torch.randn(4, 4).bfloat16()
+    assert tk._C.dlpack_info(torch.utils.dlpack.to_dlpack(y))[3] == "bfloat16"
+
+
+def test_concurrent_calls(tk, fake_gpu, torch):
+    a, b = _mats(torch, 128, 128, 64)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(200):
+                assert tk.gemm(a, b).shape == (128, 128)
+        except Exception as e:  # noqa: BLE001 - collected and re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and tk._C._test_last_launch()["count"] >= 800
+
+
+def test_main_without_gpu(built_pkg):
+    if _has_libcuda():
+        pytest.skip("this machine has a CUDA driver")
+    env = dict(os.environ, PYTHONPATH=str(built_pkg))
+    p = subprocess.run([sys.executable, "-m", "tilekernels"], capture_output=True, text=True, env=env, check=True)
+    assert "tilekernels 0.1.0 (built with CUDA 13.0)" in p.stdout and "archs: sm_80 sm_90a" in p.stdout
+    assert "GPU: none (no NVIDIA driver found" in p.stdout
+    p = subprocess.run([sys.executable, "-m", "tilekernels", "--check"], capture_output=True, text=True, env=env)
+    assert p.returncode == 1 and "skipped, no GPU" in p.stderr
+
+
+# -- an installed tilekernels (the real catalogue), when there is one ------------------------------------------
+
+def test_installed_wheel_without_gpu(tmp_path):
+    code = ("import sys, tilekernels\n"
+            "assert 'torch' not in sys.modules\n"
+            "assert tilekernels.built_archs() and any(k['family'] == 'gemm' for k in tilekernels.kernels())\n"
+            "print(tilekernels.__file__)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    if "No module named 'tilekernels'" in p.stderr or "No module named 'tilekernels._C'" in p.stderr:
+        pytest.skip("tilekernels is not installed")
+    assert p.returncode == 0, p.stderr
+
+
+def _cuda_include() -> Path | None:
+    roots = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"]
+    nvcc = shutil.which("nvcc")
+    if nvcc:
+        roots.append(str(Path(nvcc).resolve().parents[1]))
+    for r in roots:
+        if r and (Path(r) / "include" / "cuda.h").is_file():
+            return Path(r) / "include"
+    return None
+
+
+def test_cuda_api_decls_match_cuda_h():
+    """cuda_api.h copies types and enum values from cuda.h so that the build needs no toolkit: check the copy."""
+    inc = _cuda_include()
+    if inc is None or shutil.which(os.environ.get("CXX", "g++")) is None:
+        pytest.skip("needs cuda.h and a C++ compiler")
+    subprocess.run([os.environ.get("CXX", "g++"), "-std=c++17", "-fsyntax-only", f"-I{inc}",
+                    f"-I{ROOT / 'bindings' / 'src'}", str(ROOT / "bindings" / "tests" / "check_cuda_api_decls.cpp")],
+                   check=True)
