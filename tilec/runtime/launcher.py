@@ -248,6 +248,29 @@ class Launcher:
         self._launches = []  # (spec, env -> grid, threads, smem bytes, cluster or None, launch config or None)
         for spec in metadata.launches:
             self._launches.append(self._prepare_launch(spec, sym_set))
+        # TMA tensor maps, per launch: (tensor position, dtype, dims fns, strides fns, box, swizzle, 128-byte slot)
+        tensor_pos = {name: k for k, (_, name, *_) in enumerate(self._tensors)}
+        self._tmaps: list[list[tuple]] = []
+        self._launch_params = []
+        for spec in metadata.launches:
+            maps = []
+            for t in getattr(spec, "tensor_maps", ()):
+                if t.param not in tensor_pos:
+                    self._bad(f"tensor map '{t.name}' describes '{t.param}', which is not a tensor parameter")
+                try:
+                    dims = [_compile_expr(d, sym_set) for d in t.dims]
+                    strides = [_compile_expr(d, sym_set) for d in t.strides_bytes]
+                except ValueError as e:
+                    self._bad(f"tensor map '{t.name}': {e}")
+                maps.append((tensor_pos[t.param], t.dtype, dims, strides, tuple(t.box), int(t.swizzle),
+                             (ctypes.c_char * 128)()))
+            self._tmaps.append(maps)
+            if maps:
+                own = slots + [m[-1] for m in maps]
+                self._launch_params.append((c_void_p * len(own))(*[ctypes.addressof(x) for x in own]))
+            else:
+                self._launch_params.append(self._params)
+        self._tmap_cache: dict = {}
         if not self._launches:
             self._bad("no launches")
         self._modules: dict[int, list[int]] = {}  # context handle -> CUfunction per launch
@@ -420,10 +443,13 @@ class Launcher:
                     slot.value = v
                 for slot, v in zip(self._sym_slots, sym_values):
                     slot.value = v
-                launch, params = self._cu_launch, self._params
-                for (spec, _, threads, smem, cluster, config), func, grid in zip(self._launches, funcs, grids):
+                launch = self._cu_launch
+                for (spec, _, threads, smem, cluster, config), func, grid, maps, params in zip(
+                        self._launches, funcs, grids, self._tmaps, self._launch_params):
                     if grid is None:
                         continue
+                    if maps:
+                        self._fill_tensor_maps(maps, ptrs, dict(zip(self._syms, sym_values)))
                     if config is None:
                         rc = launch(func, grid[0], grid[1], grid[2], threads, 1, 1, smem, stream, params, None)
                         if rc:
@@ -434,6 +460,27 @@ class Launcher:
             finally:
                 if restore:
                     driver.set_current_context(restore)
+
+    def _fill_tensor_maps(self, maps: list, ptrs: list, env: dict) -> None:
+        """Under the lock: encode (or fetch from the cache) each TMA descriptor of a launch into its slot."""
+        from tilec.runtime.tensor_map import _DTYPES, encode_tiled
+
+        for pos, dtype, dims_fns, stride_fns, box, swizzle, slot in maps:
+            dims = tuple(int(f) if c else int(f(env)) for c, f in dims_fns)
+            strides = tuple(int(f) if c else int(f(env)) for c, f in stride_fns)
+            key = (pos, ptrs[pos], dims, strides, box, swizzle, dtype)
+            data = self._tmap_cache.get(key)
+            if data is None:
+                esize = _DTYPES[dtype][1]
+                # metadata lists dims/box innermost first and the strides of dims 1..; the encoder wants
+                # everything outermost first, with the element size as the innermost stride.
+                tm = encode_tiled(dtype, ptrs[pos], tuple(reversed(dims)), tuple(reversed(strides)) + (esize,),
+                                  tuple(reversed(box)), swizzle=swizzle)
+                data = tm.data
+                if len(self._tmap_cache) > 256:
+                    self._tmap_cache.clear()
+                self._tmap_cache[key] = data
+            ctypes.memmove(slot, data, 128)
 
     def _enter_context(self, device: int | None) -> tuple[list[int], int]:
         """Under the lock: make a context for `device` current and return (its functions, context to restore or 0).
