@@ -9,9 +9,6 @@ import json
 import sys
 import time
 
-import torch
-import triton.testing
-
 import tilec
 import tilec.language as T
 from kernels.gemm import matmul
@@ -27,6 +24,8 @@ BENCH_SHAPES = [(8192, 8192, 8192), (4096, 4096, 4096), (1024, 8192, 8192), (409
 
 
 def bench(fn) -> float:
+    import triton.testing
+
     return triton.testing.do_bench(fn, warmup=25, rep=200, return_mode="median")
 
 
@@ -36,6 +35,8 @@ def compile_cfg(dtype: str, trans_b: bool, cfg: dict):
 
 
 def main() -> None:
+    import torch
+
     out_path = sys.argv[1]
     mode = sys.argv[2] if len(sys.argv) > 2 else "all"
     dtypes = sys.argv[3].split(",") if len(sys.argv) > 3 else ["float16", "bfloat16"]
