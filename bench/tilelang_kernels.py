@@ -41,6 +41,7 @@ def _compile(prim_func: Any) -> Any:
 def gemm(case: Any) -> Callable:
     """The best of GEMM_CONFIGS at this shape (each compiled and timed once)."""
     import torch
+
     from bench.timing import measure
 
     matmul = _load("gemm")["matmul"]
