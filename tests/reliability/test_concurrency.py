@@ -63,7 +63,7 @@ def test_threads(tk: Any, torch: Any, own_streams: bool) -> None:
     problems = _problems(torch, 2 * len(SHAPES))
     torch.cuda.synchronize()
     errors: list[str] = []
-    barrier = threading.Barrier(n_threads)
+    barrier = threading.Barrier(n_threads, timeout=60)
 
     def worker(t: int) -> None:
         try:
@@ -164,8 +164,10 @@ def test_first_use_race_in_fresh_process() -> None:
 def test_failed_launch_leaves_process_usable(tk: Any, torch: Any) -> None:
     """Requests the GPU cannot run (a grid beyond the 65535 limit of gridDim.y, a device that does not exist) raise a
     clear tilekernels error or succeed correctly — and afterwards tilekernels and torch both still work."""
-    # M over 65535 × 128 rows: the M-tile grid dimension exceeds gridDim.y unless the kernel maps M to gridDim.x.
-    m, n, k = 65535 * 128 + 129, 8, 8
+    # More M tiles than gridDim.y allows (65535) for the largest tile of the catalogue, unless the kernel maps M to
+    # gridDim.x; M·K and M·N stay under 2**31, so the argument checks let it through.
+    block_m = max([r["block"][0] for r in tk.kernels() if r.get("family") == "gemm"] or [256])
+    m, n, k = 65535 * block_m + block_m + 1, 8, 8
     a = torch.randn(m, k, device="cuda", dtype=torch.float16)
     b = torch.randn(k, n, device="cuda", dtype=torch.float16)
     try:
