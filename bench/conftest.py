@@ -17,10 +17,8 @@ from typing import Any
 
 import pytest
 
+from bench.render import OURS, REFERENCE_PEER
 from bench.shapes import SETS
-
-REFERENCE_PEER = {"gemm": "cublas", "attention": "sdpa_cudnn"}   # ratios in TARGETS.md are to these
-OURS = "tilekernels"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
