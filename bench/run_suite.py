@@ -22,6 +22,8 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if not __package__:  # run as a script (python3 bench/run_suite.py): make `bench` importable
+    sys.path.insert(0, REPO)
 
 
 def gpu_slug(device: str) -> str:

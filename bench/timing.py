@@ -130,6 +130,11 @@ def measure(fn: Callable[..., Any], arg_sets: Sequence[tuple], *, budget_ms: flo
     return Timing(times, warmup=warm, copies=n, flushed=flush is not None)
 
 
+def time_ms(fn: Callable[..., Any], arg_sets: Sequence[tuple], **kwargs: Any) -> float:
+    """The median of `measure` in milliseconds (for scripts that want one number)."""
+    return measure(fn, arg_sets, **kwargs).median_ms
+
+
 class _ReplayClock:
     """A pytest-benchmark timer that replays measured GPU times: calls alternate start/end, each round lasting the
     next recorded duration (seconds)."""
