@@ -260,6 +260,9 @@ CUfunction load_function(int k, const Device& d) {
 
 void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tensors, CUstream stream) {
   const KernelInfo& info = catalogue_kernels()[k];
+  if (info.n_tensors < 0 || info.n_tensors > 8 || info.n_dims < 0 || info.n_dims > 8)
+    throw std::logic_error(std::string("kernel '") + info.name + "' declares " + std::to_string(info.n_tensors) +
+                           " tensors and " + std::to_string(info.n_dims) + " dims (at most 8 each; internal error)");
   unsigned grid[3] = {1, 1, 1};
   info.grid(dims, grid);
   int ints[8];
