@@ -226,7 +226,8 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
     from kernels import gemm
 
     fams = load_catalogue(ROOT / "kernels")
-    assert [f.name for f in fams] == ["gemm"]
+    assert [f.name for f in fams] == ["attention", "attention_varlen", "gemm"]  # attention: test_attention_family
+    fams = [f for f in fams if f.name == "gemm"]
     smem = {c: c.stages * (c.block_m + c.block_n) * c.block_k * 2 for c in gemm.CONFIGS}
     planned, _ = plan(fams, "80;86;89;90a;100a;120+PTX", lambda v: smem[v.config])
     for dtype in ("float16", "bfloat16"):

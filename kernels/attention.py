@@ -1,0 +1,294 @@
+"""Attention family: FlashAttention-2 forward (single pass, online softmax) with flash-attn's conventions.
+
+    O = softmax(scale * Q @ K^T + mask) @ V        LSE = log(sum_j exp(scale * Q @ K^T + mask))  (natural log, fp32)
+
+Two kernels share this module: the dense one (this family, `attention`) and the varlen one (the
+`attention_varlen` family of kernels/attention_varlen.py: its tensor list differs, and a family has one ABI).
+
+* Layouts (flash-attn's): dense Q, O [batch, seqlen_q, heads, head_dim], K, V [batch, seqlen_k, kv_heads, head_dim],
+  LSE [batch, heads, seqlen_q]. Varlen: packed Q, O [total_q, heads, head_dim], K, V [total_k, kv_heads, head_dim],
+  cu_seqlens_q / cu_seqlens_k int32 [batch + 1] (sequence b is rows cu[b] .. cu[b+1]-1), LSE
+  [batch, heads, max_seqlen_q] (flash-attn <= 2.3's varlen LSE layout; entries past a sequence's length are not
+  written). All tensors contiguous.
+* fp16 / bf16 in and out, fp32 accumulation and softmax; head_dim 64, 128 or 256 (compile-time, per variant).
+* Runtime sizes: batch, seqlen_q, seqlen_k, heads and kv_heads (varlen: total_q, total_k, heads, kv_heads, batch,
+  max_seqlen_q, batch_plus_1). Runtime heads: one variant serves every head count and GQA/MQA grouping; query head
+  h reads kv head h // (heads // kv_heads) (one integer division per block). The stub checks heads % kv_heads == 0.
+* causal is compile-time (its own variants): it trims each block's key loop to the keys its rows can see; a runtime
+  flag would keep a runtime bound and the diagonal mask in the non-causal kernels too. The causal mask is aligned
+  to the bottom-right corner: query row i sees key j iff j <= i + seqlen_k - seqlen_q (flash-attn >= 2.1).
+* scale: the softmax scale (usually 1/sqrt(head_dim), > 0), a runtime float32 scalar parameter. The kernel
+  multiplies scores by scale * log2(e) and uses exp2.
+* A row with no visible key (seqlen_k == 0, or causal rows i < seqlen_q - seqlen_k) gets O = 0 and LSE = +inf, as in
+  flash-attn. No NaN can come from masking: while a row's running max is -inf its exponent offset is taken as 0
+  (exp2(-inf - 0) = 0), and an empty row's 1/sum is taken as 0.
+* Ragged sizes (not multiples of the tiles): keys past seqlen_k are masked to -inf; query rows past seqlen_q are
+  never written (dense: the output copy drops rows outside the tensor; varlen: stores guarded per element, so
+  another sequence's rows are never touched).
+* The 16-byte cp.async copies need 16-byte aligned base pointers (the stub checks); row pitches heads * head_dim
+  and kv_heads * head_dim are multiples of 8 elements by construction.
+
+Kernel ABI (tilec.metadata.KernelMetadata; what the C++ stub passes, in order):
+    dense : Q, K, V, O, LSE (pointers), scale (float32), then one int32 per dim in the kernel's sym_dims order
+            (the AOT table's dim_order maps them onto DIMS). Grid (ceildiv(seqlen_q, block_M), heads, batch).
+    varlen: Q, K, V, O, LSE, cu_seqlens_q, cu_seqlens_k (pointers), scale (float32), then the int32 dims.
+            Grid (ceildiv(max_seqlen_q, block_M), heads, batch). max_seqlen_q and batch reach the kernel as the
+            LSE tensor's dims (a runtime size must be a dimension of some tensor parameter), batch_plus_1 as
+            cu_seqlens' length (a tensor dimension cannot be the expression batch + 1): the stub passes
+            batch_plus_1 = batch + 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tilec.language as T
+from tilec.aot.catalogue import VariantBase
+
+FAMILY = "attention"
+DIMS = ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")
+TENSORS = ("Q", "K", "V", "O", "LSE")
+SCALARS = ("scale",)  # float32 kernel arguments after the tensors (kernels/README.md: not in KernelInfo yet)
+CPP_STRUCT = "AttentionVariant"
+
+VARLEN_FAMILY = "attention_varlen"
+VARLEN_DIMS = ("total_q", "total_k", "heads", "kv_heads", "batch", "max_seqlen_q", "batch_plus_1")
+VARLEN_TENSORS = ("Q", "K", "V", "O", "LSE", "cu_seqlens_q", "cu_seqlens_k")
+VARLEN_CPP_STRUCT = "AttentionVarlenVariant"
+
+LOG2E = 1.4426950408889634
+_DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
+HEAD_DIMS = (64, 128, 256)
+
+
+def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False, block_M=128, block_N=64,
+                   num_stages=2, threads=128, dtype="float16"):
+    """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles cp.async-pipelined."""
+    accum = "float32"
+    q_shape = (batch, seqlen_q, heads, dim)
+    kv_shape = (batch, seqlen_k, kv_heads, dim)
+
+    @T.prim_func
+    def main(Q: T.Tensor(q_shape, dtype), K: T.Tensor(kv_shape, dtype), V: T.Tensor(kv_shape, dtype),
+             O: T.Tensor(q_shape, dtype), LSE: T.Tensor((batch, heads, seqlen_q), accum), scale: T.float32):
+        with T.Kernel(T.ceildiv(seqlen_q, block_M), heads, batch, threads=threads) as (bx, by, bz):
+            Q_shared = T.alloc_shared((block_M, dim), dtype)
+            K_shared = T.alloc_shared((block_N, dim), dtype)
+            V_shared = T.alloc_shared((block_N, dim), dtype)
+            acc_s = T.alloc_fragment((block_M, block_N), accum)
+            acc_s_cast = T.alloc_fragment((block_M, block_N), dtype)
+            acc_o = T.alloc_fragment((block_M, dim), accum)
+            m_i = T.alloc_fragment((block_M,), accum)        # running row max of the raw scores
+            m_prev = T.alloc_fragment((block_M,), accum)
+            m_off = T.alloc_fragment((block_M,), accum)      # m_i * scale * log2(e), 0 while m_i is -inf
+            alpha = T.alloc_fragment((block_M,), accum)      # rescale factor of the previous partial sums
+            row_sum = T.alloc_fragment((block_M,), accum)
+            l_i = T.alloc_fragment((block_M,), accum)        # running row sum of exp
+            lse = T.alloc_fragment((block_M,), accum)
+
+            kv_head = by // (heads // kv_heads)
+            qk_scale = scale * LOG2E
+            T.copy(Q[bz, bx * block_M:(bx + 1) * block_M, by, :], Q_shared)
+            T.fill(acc_o, 0)
+            T.fill(l_i, 0)
+            T.fill(m_i, -T.infinity(accum))
+            offset = seqlen_k - seqlen_q  # bottom-right causal alignment
+            n_blocks = T.ceildiv(seqlen_k, block_N)
+            if causal:
+                n_blocks = T.max(T.min(n_blocks, T.ceildiv((bx + 1) * block_M + offset, block_N)), 0)
+            for k in T.Pipelined(n_blocks, num_stages=num_stages):
+                T.copy(K[bz, k * block_N:(k + 1) * block_N, kv_head, :], K_shared)
+                # The mask is the initial value of the score accumulator (the GEMM adds to it).
+                for i, j in T.Parallel(block_M, block_N):
+                    if causal:
+                        acc_s[i, j] = T.if_then_else((bx * block_M + i + offset < k * block_N + j) or
+                                                     (k * block_N + j >= seqlen_k), -T.infinity(accum), 0)
+                    else:
+                        acc_s[i, j] = T.if_then_else(k * block_N + j >= seqlen_k, -T.infinity(accum), 0)
+                T.gemm(Q_shared, K_shared, acc_s, transpose_B=True, policy=T.GemmWarpPolicy.FullRow)
+                T.copy(m_i, m_prev)
+                T.reduce_max(acc_s, m_i, dim=1, clear=False)
+                for i in T.Parallel(block_M):
+                    m_off[i] = T.if_then_else(m_i[i] == -T.infinity(accum), 0, m_i[i] * qk_scale)
+                    alpha[i] = T.exp2(m_prev[i] * qk_scale - m_off[i])
+                for i, j in T.Parallel(block_M, block_N):
+                    acc_s[i, j] = T.exp2(acc_s[i, j] * qk_scale - m_off[i])
+                T.reduce_sum(acc_s, row_sum, dim=1)
+                for i in T.Parallel(block_M):
+                    l_i[i] = l_i[i] * alpha[i] + row_sum[i]
+                T.copy(acc_s, acc_s_cast)
+                for i, j in T.Parallel(block_M, dim):
+                    acc_o[i, j] *= alpha[i]
+                T.copy(V[bz, k * block_N:(k + 1) * block_N, kv_head, :], V_shared)
+                T.gemm(acc_s_cast, V_shared, acc_o, policy=T.GemmWarpPolicy.FullRow)
+            for i in T.Parallel(block_M):
+                lse[i] = T.if_then_else(l_i[i] == 0, T.infinity(accum), m_i[i] * scale + T.log(l_i[i]))
+                l_i[i] = T.if_then_else(l_i[i] == 0, 0, 1.0 / l_i[i])
+            for i, j in T.Parallel(block_M, dim):
+                acc_o[i, j] *= l_i[i]
+            T.copy(acc_o, O[bz, bx * block_M:(bx + 1) * block_M, by, :])
+            T.copy(lse, LSE[bz, by, bx * block_M:(bx + 1) * block_M])
+
+    return main
+
+
+def flash_attn_varlen_fwd(total_q, total_k, heads, kv_heads, batch, max_seqlen_q, batch_plus_1, dim, causal=False,
+                          block_M=128, block_N=64, num_stages=2, threads=128, dtype="float16"):
+    """The varlen kernel: grid (ceildiv(max_seqlen_q, block_M), heads, batch); each block reads its sequence's
+    start and length from cu_seqlens and does nothing when its rows start past the sequence's end."""
+    accum = "float32"
+
+    @T.prim_func
+    def main(Q: T.Tensor((total_q, heads, dim), dtype), K: T.Tensor((total_k, kv_heads, dim), dtype),
+             V: T.Tensor((total_k, kv_heads, dim), dtype), O: T.Tensor((total_q, heads, dim), dtype),
+             LSE: T.Tensor((batch, heads, max_seqlen_q), accum),
+             cu_seqlens_q: T.Tensor((batch_plus_1,), "int32"), cu_seqlens_k: T.Tensor((batch_plus_1,), "int32"),
+             scale: T.float32):
+        with T.Kernel(T.ceildiv(max_seqlen_q, block_M), heads, batch, threads=threads) as (bx, by, bz):
+            Q_shared = T.alloc_shared((block_M, dim), dtype)
+            K_shared = T.alloc_shared((block_N, dim), dtype)
+            V_shared = T.alloc_shared((block_N, dim), dtype)
+            acc_s = T.alloc_fragment((block_M, block_N), accum)
+            acc_s_cast = T.alloc_fragment((block_M, block_N), dtype)
+            acc_o = T.alloc_fragment((block_M, dim), accum)
+            m_i = T.alloc_fragment((block_M,), accum)
+            m_prev = T.alloc_fragment((block_M,), accum)
+            m_off = T.alloc_fragment((block_M,), accum)
+            alpha = T.alloc_fragment((block_M,), accum)
+            row_sum = T.alloc_fragment((block_M,), accum)
+            l_i = T.alloc_fragment((block_M,), accum)
+            lse = T.alloc_fragment((block_M,), accum)
+
+            q_start = cu_seqlens_q[bz]
+            q_len = cu_seqlens_q[bz + 1] - q_start
+            k_start = cu_seqlens_k[bz]
+            k_len = cu_seqlens_k[bz + 1] - k_start
+            kv_head = by // (heads // kv_heads)
+            qk_scale = scale * LOG2E
+            if bx * block_M < q_len:
+                q_row = q_start + bx * block_M
+                T.copy(Q[q_row:q_row + block_M, by, :], Q_shared)
+                T.fill(acc_o, 0)
+                T.fill(l_i, 0)
+                T.fill(m_i, -T.infinity(accum))
+                offset = k_len - q_len
+                n_blocks = T.ceildiv(k_len, block_N)
+                if causal:
+                    n_blocks = T.max(T.min(n_blocks, T.ceildiv((bx + 1) * block_M + offset, block_N)), 0)
+                for k in T.Pipelined(n_blocks, num_stages=num_stages):
+                    T.copy(K[k_start + k * block_N:k_start + (k + 1) * block_N, kv_head, :], K_shared)
+                    for i, j in T.Parallel(block_M, block_N):
+                        if causal:
+                            acc_s[i, j] = T.if_then_else((bx * block_M + i + offset < k * block_N + j) or
+                                                         (k * block_N + j >= k_len), -T.infinity(accum), 0)
+                        else:
+                            acc_s[i, j] = T.if_then_else(k * block_N + j >= k_len, -T.infinity(accum), 0)
+                    T.gemm(Q_shared, K_shared, acc_s, transpose_B=True, policy=T.GemmWarpPolicy.FullRow)
+                    T.copy(m_i, m_prev)
+                    T.reduce_max(acc_s, m_i, dim=1, clear=False)
+                    for i in T.Parallel(block_M):
+                        m_off[i] = T.if_then_else(m_i[i] == -T.infinity(accum), 0, m_i[i] * qk_scale)
+                        alpha[i] = T.exp2(m_prev[i] * qk_scale - m_off[i])
+                    for i, j in T.Parallel(block_M, block_N):
+                        acc_s[i, j] = T.exp2(acc_s[i, j] * qk_scale - m_off[i])
+                    T.reduce_sum(acc_s, row_sum, dim=1)
+                    for i in T.Parallel(block_M):
+                        l_i[i] = l_i[i] * alpha[i] + row_sum[i]
+                    T.copy(acc_s, acc_s_cast)
+                    for i, j in T.Parallel(block_M, dim):
+                        acc_o[i, j] *= alpha[i]
+                    T.copy(V[k_start + k * block_N:k_start + (k + 1) * block_N, kv_head, :], V_shared)
+                    T.gemm(acc_s_cast, V_shared, acc_o, policy=T.GemmWarpPolicy.FullRow)
+                for i in T.Parallel(block_M):
+                    lse[i] = T.if_then_else(l_i[i] == 0, T.infinity(accum), m_i[i] * scale + T.log(l_i[i]))
+                    l_i[i] = T.if_then_else(l_i[i] == 0, 0, 1.0 / l_i[i])
+                for i, j in T.Parallel(block_M, dim):
+                    if bx * block_M + i < q_len:
+                        O[q_row + i, by, j] = acc_o[i, j] * l_i[i]
+                for i in T.Parallel(block_M):
+                    if bx * block_M + i < q_len:
+                        LSE[bz, by, bx * block_M + i] = lse[i]
+
+    return main
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    """A tile shape and schedule. Shared memory: (block_M + 2 * num_stages * block_N) * head_dim * 2 bytes."""
+
+    block_m: int
+    block_n: int
+    stages: int
+    threads: int
+
+    def smem_bytes(self, head_dim: int) -> int:
+        return (self.block_m + 2 * self.stages * self.block_n) * head_dim * 2
+
+
+# Per head_dim, in preference order (the first config whose shared memory fits the device wins). 64x64 tiles with
+# 4 warps and a 2-stage K/V pipeline were the fastest of the configs measured for d64/d128 on the H100
+# (bench/results/2026-11-23-h100-attention-sm80.json, 128x64 with 8 warps was 2-8% slower); they need 40 / 80 KiB
+# and fit every arch. For head_dim 256 the 64x64 two-stage pipeline needs 160 KiB (sm_80/87, sm_90, sm_100); the
+# 99 KiB archs (sm_86/89/120) get 64x32 (96 KiB). 128 rows with 4 warps at d128 spill (acc_o alone is 128 floats a
+# thread), 8 warps at 128x64 do not but were slower.
+CONFIGS = {
+    64: (TileConfig(64, 64, 2, 128),),
+    128: (TileConfig(64, 64, 2, 128),),
+    256: (TileConfig(64, 64, 2, 128), TileConfig(64, 32, 2, 128)),
+}
+
+
+@dataclass(frozen=True)
+class AttentionVariant(VariantBase):
+    dtype: str = "float16"
+    head_dim: int = 128
+    causal: bool = False
+    varlen: bool = False
+    config: TileConfig = CONFIGS[128][0]
+
+    def build(self):
+        c = self.config
+        kw = dict(causal=self.causal, block_M=c.block_m, block_N=c.block_n, num_stages=c.stages, threads=c.threads,
+                  dtype=self.dtype)
+        if self.varlen:
+            return flash_attn_varlen_fwd(*(T.symbolic(d) for d in ("total_q", "total_k", "heads", "kv_heads",
+                                                                      "batch", "max_seqlen_q", "batch_plus_1")),
+                                         self.head_dim, **kw)
+        return flash_attn_fwd(*(T.symbolic(d) for d in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")),
+                              self.head_dim, **kw)
+
+    def cpp_fields(self) -> list[str]:
+        c = self.config
+        return [str(_DTYPES[self.dtype][1]), str(self.head_dim), "true" if self.causal else "false",
+                str(c.block_m), str(c.block_n)]
+
+
+def variant_name(dtype: str, head_dim: int, causal: bool, varlen: bool, c: TileConfig, lowering: str = "sm80") -> str:
+    return (f"attn{'_varlen' if varlen else ''}_{_DTYPES[dtype][0]}_d{head_dim}_{'causal' if causal else 'full'}"
+            f"_bm{c.block_m}_bn{c.block_n}_s{c.stages}_t{c.threads}_{lowering}")
+
+
+def all_variants(varlen: bool) -> list[AttentionVariant]:
+    """Every variant of the dense (varlen=False) or varlen family, grouped by (dtype, head_dim, causal), each group
+    in preference order."""
+    out = []
+    for dtype in _DTYPES:
+        for d in HEAD_DIMS:
+            for causal in (False, True):
+                for c in CONFIGS[d]:
+                    out.append(AttentionVariant(name=variant_name(dtype, d, causal, varlen, c), lowering="sm80",
+                                                dtype=dtype, head_dim=d, causal=causal, varlen=varlen, config=c))
+    return out
+
+
+def variants() -> list[AttentionVariant]:
+    return all_variants(varlen=False)
+
+
+def select(dtype: str, head_dim: int, causal: bool, varlen: bool = False,
+           runnable=lambda v: True) -> AttentionVariant | None:
+    """The variant the C++ stub picks: the first of the (dtype, head_dim, causal) group that can run on the device
+    (runnable(v): its archs match and its shared memory fits). None: no kernel for this problem."""
+    for v in all_variants(varlen):
+        if v.dtype == dtype and v.head_dim == head_dim and v.causal == causal and runnable(v):
+            return v
+    return None
