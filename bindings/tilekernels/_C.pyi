@@ -1,12 +1,12 @@
+# ruff: noqa: N999 - the extension module is named _C
 """Type stubs of tilekernels._C, the compiled core (bindings/src/). Importing it loads no driver and needs no GPU."""
-from __future__ import annotations
-
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 __version__: str
 cuda_version: str  # the CUDA version the fatbins were built with ("13.0", or "unknown")
 
-RawTensor = tuple[int, tuple[int, ...], "tuple[int, ...] | None", str, int]
+RawTensor: TypeAlias = tuple[int, tuple[int, ...], tuple[int, ...] | None, str, int]
 """(data pointer, shape, strides in elements or None for row-major, dtype name, CUDA ordinal or -2 for unknown)."""
 
 def _init(package_dir: str) -> None: ...
