@@ -13,8 +13,8 @@ from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer
 from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
 from tilec.ir.func import PrimFunc
-from tilec.ir.stmt import (Alloc, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Scope, Seq, Stmt,
-                           Store, StoreVec, Sync, TensorMapRef, VecCopy, WarpSpecialize, While)
+from tilec.ir.stmt import (Alloc, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Scope, Seq,
+                           Stmt, Store, StoreVec, Sync, TensorMapRef, VecCopy, WarpSpecialize, While)
 from tilec.ir.visit import walk
 from tilec.metadata import KernelMetadata, LaunchSpec, ParamSpec
 
@@ -222,6 +222,8 @@ class CudaEmitter:
     def arg(self, a: object) -> str:
         if isinstance(a, TensorMapRef):
             return f"&{a.name}"
+        if isinstance(a, ArrayRef):
+            return a.buffer.name
         if isinstance(a, BufferPtr):
             return f"(&{a.buffer.name}[{self.expr(a.offset)}])"
         return self.expr(a)

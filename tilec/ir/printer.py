@@ -4,8 +4,8 @@ from __future__ import annotations
 from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
 from tilec.ir.func import PrimFunc
-from tilec.ir.stmt import (Alloc, Annotate, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Parallel,
-                           Scope, Seq, Stmt, Store, StoreVec, Sync, TensorMapRef, TileOp, VecCopy,
+from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl,
+                           Parallel, Scope, Seq, Stmt, Store, StoreVec, Sync, TensorMapRef, TileOp, VecCopy,
                            WarpSpecialize, While)
 
 _PREC = {"or": 1, "and": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "|": 4, "^": 5, "&": 6,
@@ -148,6 +148,8 @@ def stmt_lines(s: Stmt | None, ind: int = 0) -> list[str]:
 def _arg_str(a: object) -> str:
     if isinstance(a, TensorMapRef):
         return f"&{a.name}"
+    if isinstance(a, ArrayRef):
+        return a.buffer.name
     if isinstance(a, BufferPtr):
         return f"&{a.buffer.name}[{expr_str(a.offset)}]"
     return expr_str(a)

@@ -248,3 +248,10 @@ class TensorMapRef:
     """Address of a kernel's `const __grid_constant__ CUtensorMap` parameter, as a device-call argument."""
 
     name: str
+
+
+@dataclass(frozen=True, eq=False)
+class ArrayRef:
+    """A per-thread register array passed whole (C++ `float (&)[N]`, so the callee knows its size)."""
+
+    buffer: Buffer

@@ -99,5 +99,8 @@ def lower_gemm(ctx: LowerCtx, g: Gemm) -> Stmt:
     if g.a.buffer.scope == "fragment":
         return DeviceCall("tilec::wgmma_gemm_rs", (BufferPtr(g.a.buffer, 0), _tile_ptr(ctx, g.b), c_ptr),
                           (m, n, k, groups, _b(g.trans_b), clear, ctype), g.loc)
+    if g.wg_wait:  # issue and keep wg_wait groups in flight (the mainloop of a warp-specialized GEMM)
+        return DeviceCall("tilec::wgmma_gemm_ss_async", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr),
+                          (m, n, k, groups, _b(g.trans_a), _b(g.trans_b), clear, ctype, g.wg_wait), g.loc)
     return DeviceCall("tilec::wgmma_gemm_ss", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr),
                       (m, n, k, groups, _b(g.trans_a), _b(g.trans_b), clear, ctype), g.loc)

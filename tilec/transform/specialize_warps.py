@@ -11,6 +11,9 @@ Post: in each kernel that qualifies (below), the pipelined loop is replaced by m
                                   for k: wait full[s] (parity ph); the loop's other statements on stage s;
                                          release empty[s] (one arrive per consumer warp);
                                   statements after the loop)
+      When the loop's other statements are only T.gemm on shared operands, their wgmmas stay in flight for one
+      step (wg_wait=1) and each step releases the previous step's stage instead; a wait for all wgmmas follows
+      the loop.
       with s = (k - start) % S and ph = ((k - start) // S) % 2. Buffers the TMA loads write gain a leading
       stage dimension of size S. fn.attrs["lowering"] = "sm90a" and attrs["lowering_notes"] says, per kernel,
       which pipeline was chosen and why. Kernels that do not qualify go through pipeline_loops (cp.async).
@@ -29,10 +32,11 @@ from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import Const, ThreadIdx, Var, binop, const
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify, static_int
-from tilec.ir.stmt import (Alloc, Annotate, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Sync,
+from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Sync,
                            WarpSpecialize, seq)
 from tilec.ir.visit import walk
 from tilec.language.copy import Copy
+from tilec.language.gemm import Gemm
 from tilec.transform.pipeline_loops import is_producer, pipeline_loops, restage, subst_copy
 
 CONSUMER_REGS = 232  # with 2 consumer warpgroups + 1 producer: 2*128*232 + 128*40 = 64512 <= 65536
@@ -120,9 +124,21 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set) -> Kernel:
                     DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(full, stage), const(tx)), (), loop.loc),
                     *loads)
     producer = replace(loop, kind="serial", body=prod_body)
-    cons_body = seq(DeviceCall("tilec::mbarrier_wait", (BufferPtr(full, stage), phase), (), loop.loc),
-                    restage(seq(*consumers), staged, stage),
-                    DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(empty, stage),), (), loop.loc))
+    wait_full = DeviceCall("tilec::mbarrier_wait", (BufferPtr(full, stage), phase), (), loop.loc)
+    tail: list[Stmt] = []
+    if all(isinstance(x, Gemm) and x.a.buffer.scope == "shared" for x in consumers):
+        # Only tensor-core work in the loop: keep one k-step of wgmmas in flight (wait_group 1) and release
+        # the stage of the previous step, whose wgmmas are then known to be done (CUTLASS's mainloop).
+        prev = simplify(binop("%", binop("+", rel, s_n - 1), s_n))
+        gemms = [replace(restage(x, staged, stage), wg_wait=1) for x in consumers]
+        cons_body = seq(wait_full, *gemms,
+                        If(binop(">", rel, 0), DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(empty, prev),),
+                                                          (), loop.loc)))
+        accs = {x.c.buffer: None for x in consumers}
+        tail = [DeviceCall("tilec::wgmma_wait_all", (ArrayRef(c),), (), loop.loc) for c in accs]
+    else:
+        cons_body = seq(wait_full, restage(seq(*consumers), staged, stage),
+                        DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(empty, stage),), (), loop.loc))
     consumer_loop = replace(loop, kind="serial", body=cons_body)
 
     body = list(k.body.stmts) if isinstance(k.body, Seq) else [k.body]
@@ -138,7 +154,7 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set) -> Kernel:
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(full, s), const(1)), (), loop.loc) for s in range(s_n)),
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(empty, s), const(warps)), (), loop.loc) for s in range(s_n)),
         DeviceCall("tilec::fence_barrier_init", (), (), loop.loc)))
-    ws = WarpSpecialize(producer, seq(*before, consumer_loop, *after), k.threads, PRODUCER_REGS,
+    ws = WarpSpecialize(producer, seq(*before, consumer_loop, *tail, *after), k.threads, PRODUCER_REGS,
                         CONSUMER_REGS if k.threads == 256 else 240 if k.threads == 128 else 160, loop.loc)
     new_body = seq(*shared, Alloc(full), Alloc(empty), init, Sync(loop.loc), ws)
     return replace(k, body=new_body)
