@@ -20,7 +20,7 @@
 // Built by test_gemm_sm90.py and bench/gemm_sm90_reference.py through tilec.toolchain.compile_cubin for sm_90a
 // and launched through tilec.runtime.driver; tests/cpu/test_headers_sm90_compile.py checks its ptxas report
 // (no spills) and SASS (HGMMA, UTMALDG, SYNCS).
-#include <tilec/tilec_sm90.cuh>
+#include <tilec/sm90.cuh>
 
 using namespace tilec;
 

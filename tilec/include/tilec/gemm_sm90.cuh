@@ -41,6 +41,7 @@
 
 #include "common.cuh"
 #include "smem.cuh"
+#include "warpgroup.cuh"
 #include "wgmma.cuh"
 
 namespace tilec {
@@ -63,32 +64,103 @@ TILEC_DEVICE constexpr void gemm_sm90_check() {
     static_assert(TILE_N % 8 == 0 && N <= TILE_N, "gemm_sm90: TILE_N must be a multiple of 8 and >= N");
 }
 
-}  // namespace detail
+/// The widest generated wgmma N (kWgmmaNValues) that fits `remaining` columns. For an MN-major B every chunk
+/// but the last is a multiple of 64, so that the next chunk starts on a 64-column swizzle panel.
+template <bool MN_MAJOR>
+TILEC_HOST_DEVICE constexpr int wgmma_chunk_n(int remaining) {
+    constexpr int kCount = static_cast<int>(sizeof(kWgmmaNValues) / sizeof(kWgmmaNValues[0]));
+    for (int i = kCount - 1; i >= 0; --i) {
+        const int n = kWgmmaNValues[i];
+        if (n <= remaining && (!MN_MAJOR || n % 64 == 0 || n == remaining)) {
+            return n;
+        }
+    }
+    return 0;
+}
 
-/// acc (+)= A[m0 : m0 + 64, :] @ B[:, n0 : n0 + N] over the whole K of the tiles, A and B in shared memory
-/// (layouts in the file comment; a_tile / b_tile are 32-bit shared addresses aligned to the swizzle repeat).
-/// accumulate = 0 overwrites acc (first k-block of a tile), else adds. Issues K / 16 wgmmas as one commit
-/// group; the caller waits.
+/// Calls f(integral_constant<N0>, integral_constant<NC>) for the chunks [N0, N0 + NC) that cover N columns.
+template <int N0, int REMAINING, bool MN_MAJOR, class F>
+TILEC_DEVICE void for_each_wgmma_n_chunk(F&& f) {
+    if constexpr (REMAINING > 0) {
+        constexpr int kChunk = wgmma_chunk_n<MN_MAJOR>(REMAINING);
+        static_assert(kChunk > 0, "gemm_sm90: no generated wgmma N fits (internal error, please report)");
+        f(std::integral_constant<int, N0>{}, std::integral_constant<int, kChunk>{});
+        for_each_wgmma_n_chunk<N0 + kChunk, REMAINING - kChunk, MN_MAJOR>(f);
+    }
+}
+
+/// Issues (no fence, no commit) the K / 16 x N-chunk wgmmas of acc (+)= A[m0 : m0 + 64, :] @ B[:, n0 : n0 + N].
 template <int TILE_M, int TILE_N, int K, int N, bool A_K_MAJOR, bool B_K_MAJOR, class T>
-TILEC_DEVICE void gemm_ss_sm90(uint32_t a_tile, int m0, uint32_t b_tile, int n0, float (&acc)[N / 2], int accumulate) {
-    detail::gemm_sm90_check<TILE_M, TILE_N, K, N, A_K_MAJOR, B_K_MAJOR, T>();
-    warpgroup_fence_operand(acc);
-    wgmma_fence_sync_aligned();
+TILEC_DEVICE void wgmma_issue_ss(uint32_t a_tile, int m0, uint32_t b_tile, int n0, float* acc, bool accumulate) {
 #pragma unroll
     for (int s = 0; s < K / 16; ++s) {
-        uint64_t da, db;
+        uint64_t da;
         if constexpr (A_K_MAJOR) {
             da = wgmma_desc_k_major<TILE_M, K, 2>(a_tile, m0, s);
         } else {
             da = wgmma_desc_mn_major<K, TILE_M>(a_tile, m0, s);
         }
-        if constexpr (B_K_MAJOR) {
-            db = wgmma_desc_k_major<TILE_N, K, 2>(b_tile, n0, s);
-        } else {
-            db = wgmma_desc_mn_major<K, TILE_N>(b_tile, n0, s);
-        }
-        wgmma_m64nNk16_ss<N, T, A_K_MAJOR ? 0 : 1, B_K_MAJOR ? 0 : 1>(acc, da, db, (s > 0 || accumulate) ? 1 : 0);
+        const int scale_d = (s > 0 || accumulate) ? 1 : 0;
+        for_each_wgmma_n_chunk<0, N, !B_K_MAJOR>([&](auto c0, auto cn) {
+            constexpr int kN0 = decltype(c0)::value, kNC = decltype(cn)::value;
+            uint64_t db;
+            if constexpr (B_K_MAJOR) {
+                db = wgmma_desc_k_major<TILE_N, K, 2>(b_tile, n0 + kN0, s);
+            } else {
+                db = wgmma_desc_mn_major<K, TILE_N>(b_tile, n0 + kN0, s);
+            }
+            float(&d)[kNC / 2] = *reinterpret_cast<float(*)[kNC / 2]>(acc + kN0 / 2);
+            wgmma_m64nNk16_ss<kNC, T, A_K_MAJOR ? 0 : 1, B_K_MAJOR ? 0 : 1>(d, da, db, scale_d);
+        });
     }
+}
+
+/// As wgmma_issue_ss with A from registers: a[s] is the k16 step s fragment.
+template <int TILE_N, int K, int N, bool B_K_MAJOR, class T>
+TILEC_DEVICE void wgmma_issue_rs(const uint32_t (&a)[K / 16][4], uint32_t b_tile, int n0, float* acc, bool accumulate) {
+#pragma unroll
+    for (int s = 0; s < K / 16; ++s) {
+        const int scale_d = (s > 0 || accumulate) ? 1 : 0;
+        for_each_wgmma_n_chunk<0, N, !B_K_MAJOR>([&](auto c0, auto cn) {
+            constexpr int kN0 = decltype(c0)::value, kNC = decltype(cn)::value;
+            uint64_t db;
+            if constexpr (B_K_MAJOR) {
+                db = wgmma_desc_k_major<TILE_N, K, 2>(b_tile, n0 + kN0, s);
+            } else {
+                db = wgmma_desc_mn_major<K, TILE_N>(b_tile, n0 + kN0, s);
+            }
+            float(&d)[kNC / 2] = *reinterpret_cast<float(*)[kNC / 2]>(acc + kN0 / 2);
+            wgmma_m64nNk16_rs<kNC, T, B_K_MAJOR ? 0 : 1>(d, a[s], db, scale_d);
+        });
+    }
+}
+
+/// Packs the register A of one m64 slab (values in the accumulator mapping over 64 x K, as T) into the wgmma A
+/// fragments of its k16 steps: step s takes the 8 values from 4 * (K / 8) * slab + 8 s.
+template <int K, class T>
+TILEC_DEVICE void wgmma_pack_a(const T* slab_values, uint32_t (&a)[K / 16][4]) {
+#pragma unroll
+    for (int s = 0; s < K / 16; ++s) {
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+            a[s][r] = pack_b16x2(slab_values[8 * s + 2 * r], slab_values[8 * s + 2 * r + 1]);
+        }
+    }
+}
+
+}  // namespace detail
+
+/// acc (+)= A[m0 : m0 + 64, :] @ B[:, n0 : n0 + N] over the whole K of the tiles, A and B in shared memory
+/// (layouts in the file comment; a_tile / b_tile are 32-bit shared addresses aligned to the swizzle repeat).
+/// accumulate = 0 overwrites acc (first k-block of a tile), else adds. Issues the wgmmas as one commit group
+/// and returns without waiting (the caller waits; see the file comment). Any N % 8 == 0 up to 256 works: N is
+/// issued as chunks of the generated m64nNk16 shapes.
+template <int TILE_M, int TILE_N, int K, int N, bool A_K_MAJOR, bool B_K_MAJOR, class T>
+TILEC_DEVICE void gemm_ss_sm90(uint32_t a_tile, int m0, uint32_t b_tile, int n0, float (&acc)[N / 2], int accumulate) {
+    detail::gemm_sm90_check<TILE_M, TILE_N, K, N, A_K_MAJOR, B_K_MAJOR, T>();
+    warpgroup_fence_operand(acc);
+    wgmma_fence_sync_aligned();
+    detail::wgmma_issue_ss<TILE_M, TILE_N, K, N, A_K_MAJOR, B_K_MAJOR, T>(a_tile, m0, b_tile, n0, acc, accumulate != 0);
     wgmma_commit_group_sync_aligned();
     warpgroup_fence_operand(acc);
 }
@@ -101,18 +173,102 @@ TILEC_DEVICE void gemm_rs_sm90(const uint32_t (&a)[K / 16][4], uint32_t b_tile, 
     detail::gemm_sm90_check<64, TILE_N, K, N, true, B_K_MAJOR, T>();
     warpgroup_fence_operand(acc);
     wgmma_fence_sync_aligned();
-#pragma unroll
-    for (int s = 0; s < K / 16; ++s) {
-        uint64_t db;
-        if constexpr (B_K_MAJOR) {
-            db = wgmma_desc_k_major<TILE_N, K, 2>(b_tile, n0, s);
-        } else {
-            db = wgmma_desc_mn_major<K, TILE_N>(b_tile, n0, s);
-        }
-        wgmma_m64nNk16_rs<N, T, B_K_MAJOR ? 0 : 1>(acc, a[s], db, (s > 0 || accumulate) ? 1 : 0);
-    }
+    detail::wgmma_issue_rs<TILE_N, K, N, B_K_MAJOR, T>(a, b_tile, n0, acc, accumulate != 0);
     wgmma_commit_group_sync_aligned();
     warpgroup_fence_operand(acc);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// T.gemm as generated code calls it (tilec/transform/lower_tma.py): block-level and synchronous. GROUPS
+// consumer warpgroups (threads 0 .. 128 GROUPS - 1) split the M x N tile by rows: warpgroup g owns rows
+// g WM .. (g + 1) WM - 1, WM = M / GROUPS, as WM / 64 m64 slabs. The accumulator is
+// tilec.layout.fragment.wgmma_acc: float acc[(WM / 64) * N / 2], slab i at acc + i * N / 2 in the contract
+// above (m0 = g WM + 64 i, n0 = 0). TRANS_A / TRANS_B follow T.gemm (A is K x M / B is N x K when set); the
+// tiles are SmemTile layouts as for gemm_sm80. The call waits for its wgmmas, so the stage's mbarrier may be
+// released right after it (a kernel that overlaps the next k-block uses gemm_ss_sm90 and waits itself).
+// ---------------------------------------------------------------------------------------------------
+
+/// acc (+)= op(A) @ op(B) for the block tile (CLEAR: acc = op(A) @ op(B)); both operands in shared memory.
+template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T>
+TILEC_DEVICE void wgmma_gemm_ss(const T* As, const T* Bs, float* acc) {
+    static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_ss: M must be a multiple of 64 * GROUPS");
+    detail::gemm_sm90_check<M, N, K, N, !TRANS_A, TRANS_B, T>();
+    constexpr int kWM = M / GROUPS;
+    constexpr int kSlabs = kWM / 64;
+    float(&c)[kSlabs * N / 2] = *reinterpret_cast<float(*)[kSlabs * N / 2]>(acc);
+    const int m_wg = warpgroup_index() * kWM;
+    const uint32_t a_tile = smem_u32addr(As);
+    const uint32_t b_tile = smem_u32addr(Bs);
+    warpgroup_fence_operand(c);
+    wgmma_fence_sync_aligned();
+#pragma unroll
+    for (int i = 0; i < kSlabs; ++i) {
+        detail::wgmma_issue_ss<M, N, K, N, !TRANS_A, TRANS_B, T>(a_tile, m_wg + 64 * i, b_tile, 0, c + i * (N / 2),
+                                                                !CLEAR);
+    }
+    wgmma_commit_group_sync_aligned();
+    wgmma_wait_group_sync_aligned<0>();
+    warpgroup_fence_operand(c);
+}
+
+/// acc (+)= A @ op(B) with A in registers: a_frag holds the warpgroup's rows of the M x K A as T values in the
+/// wgmma_acc(M, K) fragment (e.g. a softmax'd S converted to 16 bits), B in shared memory.
+template <int M, int N, int K, int GROUPS, bool TRANS_B, bool CLEAR, class T>
+TILEC_DEVICE void wgmma_gemm_rs(const T* a_frag, const T* Bs, float* acc) {
+    static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_rs: M must be a multiple of 64 * GROUPS");
+    detail::gemm_sm90_check<M, N, K, N, true, TRANS_B, T>();
+    constexpr int kSlabs = M / GROUPS / 64;
+    float(&c)[kSlabs * N / 2] = *reinterpret_cast<float(*)[kSlabs * N / 2]>(acc);
+    const uint32_t b_tile = smem_u32addr(Bs);
+    // Pack first: a 16-bit value still occupies a 32-bit register until packed.
+    uint32_t a[kSlabs][K / 16][4];
+#pragma unroll
+    for (int i = 0; i < kSlabs; ++i) {
+        detail::wgmma_pack_a<K, T>(a_frag + i * (K / 2), a[i]);
+    }
+    warpgroup_fence_operand(c);
+    wgmma_fence_sync_aligned();
+#pragma unroll
+    for (int i = 0; i < kSlabs; ++i) {
+        detail::wgmma_issue_rs<N, K, N, TRANS_B, T>(a[i], b_tile, 0, c + i * (N / 2), !CLEAR);
+    }
+    wgmma_commit_group_sync_aligned();
+    wgmma_wait_group_sync_aligned<0>();
+    warpgroup_fence_operand(c);
+}
+
+/// wgmma_gemm_ss that returns with WAIT commit groups still in flight (a mainloop keeps one k-step of
+/// wgmmas running while it releases the previous stage); wgmma_wait_all(acc) ends it before acc is read.
+template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T, int WAIT>
+TILEC_DEVICE void wgmma_gemm_ss_async(const T* As, const T* Bs, float* acc) {
+    static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_ss_async: M must be a multiple of 64 * GROUPS");
+    static_assert(WAIT >= 0 && WAIT <= 7, "wgmma_gemm_ss_async: WAIT must be in 0..7");
+    detail::gemm_sm90_check<M, N, K, N, !TRANS_A, TRANS_B, T>();
+    constexpr int kWM = M / GROUPS;
+    constexpr int kSlabs = kWM / 64;
+    float(&c)[kSlabs * N / 2] = *reinterpret_cast<float(*)[kSlabs * N / 2]>(acc);
+    const int m_wg = warpgroup_index() * kWM;
+    const uint32_t a_tile = smem_u32addr(As);
+    const uint32_t b_tile = smem_u32addr(Bs);
+    warpgroup_fence_operand(c);
+    wgmma_fence_sync_aligned();
+#pragma unroll
+    for (int i = 0; i < kSlabs; ++i) {
+        detail::wgmma_issue_ss<M, N, K, N, !TRANS_A, TRANS_B, T>(a_tile, m_wg + 64 * i, b_tile, 0, c + i * (N / 2),
+                                                                !CLEAR);
+    }
+    wgmma_commit_group_sync_aligned();
+    wgmma_wait_group_sync_aligned<WAIT>();
+    warpgroup_fence_operand(c);
+}
+
+/// Waits for every wgmma of this warpgroup; afterwards acc may be read (the fence makes the compiler see it
+/// written here, not at the issue).
+template <int N>
+TILEC_DEVICE void wgmma_wait_all(float (&acc)[N]) {
+    wgmma_wait_group_sync_aligned<0>();
+    warpgroup_fence_operand(acc);
+}
+
 
 }  // namespace tilec

@@ -33,11 +33,14 @@ struct alignas(8) MBarrier {
 TILEC_ARCH_UNSUPPORTED(mbarrier_init, "mbarrier.init.shared::cta.b64", "sm_90")
 TILEC_ARCH_UNSUPPORTED(fence_mbarrier_init_release_cluster, "fence.mbarrier_init.release.cluster", "sm_90")
 TILEC_ARCH_UNSUPPORTED(mbarrier_arrive, "mbarrier.arrive.shared::cta.b64", "sm_90")
-TILEC_ARCH_UNSUPPORTED(mbarrier_arrive_cluster, "mbarrier.arrive.release.cluster.shared::cluster.b64", "sm_90")
+TILEC_ARCH_UNSUPPORTED(mbarrier_arrive_cluster, "mbarrier.arrive.shared::cluster.b64", "sm_90")
 TILEC_ARCH_UNSUPPORTED(mbarrier_arrive_expect_tx, "mbarrier.arrive.expect_tx.shared::cta.b64", "sm_90")
 TILEC_ARCH_UNSUPPORTED(mbarrier_expect_tx, "mbarrier.expect_tx.relaxed.cta.shared::cta.b64", "sm_90")
 TILEC_ARCH_UNSUPPORTED(mbarrier_try_wait_parity, "mbarrier.try_wait.parity.shared::cta.b64", "sm_90")
 TILEC_ARCH_UNSUPPORTED(mbarrier_wait_parity, "mbarrier.try_wait.parity.shared::cta.b64", "sm_90")
+TILEC_ARCH_UNSUPPORTED(fence_barrier_init, "fence.mbarrier_init.release.cluster", "sm_90")
+TILEC_ARCH_UNSUPPORTED(mbarrier_wait, "mbarrier.try_wait.parity.shared::cta.b64", "sm_90")
+TILEC_ARCH_UNSUPPORTED(mbarrier_arrive_warp, "mbarrier.arrive.shared::cta.b64", "sm_90")
 
 #else
 
@@ -61,14 +64,16 @@ TILEC_DEVICE void mbarrier_arrive(uint32_t bar) {
 }
 
 /// Arrives once on the barrier at the same shared offset in CTA `cta_rank` of this cluster (which may be
-/// this CTA), with release semantics at cluster scope: how a consumer frees a stage that a multicast TMA
-/// of another CTA will overwrite.
+/// this CTA): how a consumer frees a stage that a multicast TMA of another CTA will overwrite. The default
+/// .release.cta semantics (as CUTLASS's ClusterBarrier): .release.cluster would add a MEMBAR.ALL.GPU before
+/// every arrive, which waits for the thread's outstanding global stores. What it orders here are reads the
+/// thread already waited for (wgmma.wait_group), so CTA scope suffices.
 TILEC_DEVICE void mbarrier_arrive_cluster(uint32_t bar, uint32_t cta_rank) {
     asm volatile(
         "{\n"
         ".reg .b32 remote;\n"
         "mapa.shared::cluster.u32 remote, %0, %1;\n"
-        "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n"
+        "mbarrier.arrive.shared::cluster.b64 _, [remote];\n"
         "}\n" ::"r"(bar),
         "r"(cta_rank)
         : "memory");
@@ -132,6 +137,34 @@ TILEC_DEVICE bool mbarrier_try_wait_parity(MBarrier& bar, uint32_t parity) {
 }
 TILEC_DEVICE void mbarrier_wait_parity(MBarrier& bar, uint32_t parity) {
     mbarrier_wait_parity(smem_u32addr(&bar), parity);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The spellings generated code uses (tilec/transform/specialize_warps.py): barriers are elements of a
+// shared uint64_t array, passed by pointer.
+// ---------------------------------------------------------------------------------------------------
+
+/// mbarrier_init on a shared uint64_t.
+TILEC_DEVICE void mbarrier_init(uint64_t* bar, uint32_t count) { mbarrier_init(smem_u32addr(bar), count); }
+
+/// fence_mbarrier_init_release_cluster (follow it with __syncthreads() or a cluster barrier).
+TILEC_DEVICE void fence_barrier_init() { fence_mbarrier_init_release_cluster(); }
+
+/// mbarrier_wait_parity on a shared uint64_t: blocks until the phase with parity `phase & 1` completed.
+TILEC_DEVICE void mbarrier_wait(uint64_t* bar, uint32_t phase) { mbarrier_wait_parity(smem_u32addr(bar), phase & 1u); }
+
+/// mbarrier_arrive_expect_tx on a shared uint64_t.
+TILEC_DEVICE void mbarrier_arrive_expect_tx(uint64_t* bar, uint32_t tx_bytes) {
+    mbarrier_arrive_expect_tx(smem_u32addr(bar), tx_bytes);
+}
+
+/// One arrival per warp (the barrier counts warps): every lane of the warp calls it after its last access to
+/// the guarded data; __syncwarp orders the other lanes' accesses before lane 0's release-arrive.
+TILEC_DEVICE void mbarrier_arrive_warp(uint64_t* bar) {
+    __syncwarp();
+    if (threadIdx.x % 32 == 0) {
+        mbarrier_arrive(smem_u32addr(bar));
+    }
 }
 
 #endif

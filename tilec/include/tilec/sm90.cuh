@@ -1,5 +1,5 @@
 /**
- * @file tilec_sm90.cuh
+ * @file sm90.cuh
  * @brief The tilec device library for sm_90a kernels: the sm_80-family headers plus TMA, mbarrier, clusters,
  *        warpgroup roles and wgmma. Each sm_90-only wrapper fails to compile, naming its instruction and arch,
  *        only when a kernel for another arch calls it; including this header is harmless everywhere.

@@ -65,6 +65,10 @@ TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_2d_shared_global,
                        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes", "sm_90")
 TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_3d_shared_global,
                        "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes", "sm_90")
+TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_4d_shared_global,
+                       "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes", "sm_90")
+TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_5d_shared_global,
+                       "cp.async.bulk.tensor.5d.shared::cluster.global.mbarrier::complete_tx::bytes", "sm_90")
 TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_2d_shared_global_multicast,
                        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster",
                        "sm_90")
@@ -76,6 +80,11 @@ TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_2d_global_shared, "cp.async.bulk.ten
 TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_3d_global_shared, "cp.async.bulk.tensor.3d.global.shared::cta.bulk_group",
                        "sm_90")
 TILEC_ARCH_UNSUPPORTED(cp_async_bulk_commit_group, "cp.async.bulk.commit_group", "sm_90")
+template <int NC, class... Args>
+__device__ void tma_load(Args&&...) {
+    static_assert(detail::always_false<Args...>,
+                  "cp.async.bulk.tensor (TMA) needs sm_90 or newer (compile with -arch=sm_90a or a later target)");
+}
 template <int N>
 __device__ void cp_async_bulk_wait_group() {
     static_assert(detail::always_false_int<N>,
@@ -141,6 +150,26 @@ TILEC_DEVICE void cp_async_bulk_tensor_3d_shared_global(uint32_t dst, const CUte
         "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint"
         " [%0], [%1, {%2, %3, %4}], [%5], %6;\n" ::"r"(dst),
         "l"(tensor_map_addr(tmap)), "r"(c0), "r"(c1), "r"(c2), "r"(bar), "l"(policy)
+        : "memory");
+}
+
+/// Loads the box at (c0, c1, c2, c3) into dst; the written bytes complete_tx on bar.
+TILEC_DEVICE void cp_async_bulk_tensor_4d_shared_global(uint32_t dst, const CUtensorMap* tmap, int c0, int c1, int c2,
+                                                        int c3, uint32_t bar) {
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(dst),
+        "l"(tensor_map_addr(tmap)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+        : "memory");
+}
+
+/// Loads the box at (c0, c1, c2, c3, c4) into dst; the written bytes complete_tx on bar.
+TILEC_DEVICE void cp_async_bulk_tensor_5d_shared_global(uint32_t dst, const CUtensorMap* tmap, int c0, int c1, int c2,
+                                                        int c3, int c4, uint32_t bar) {
+    asm volatile(
+        "cp.async.bulk.tensor.5d.shared::cluster.global.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%2, %3, %4, %5, %6}], [%7];\n" ::"r"(dst),
+        "l"(tensor_map_addr(tmap)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(c4), "r"(bar)
         : "memory");
 }
 
@@ -213,6 +242,24 @@ TILEC_DEVICE void cp_async_bulk_wait_group() {
 template <int N>
 TILEC_DEVICE void cp_async_bulk_wait_group_read() {
     asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(N) : "memory");
+}
+
+/// The TMA tile load as generated code spells it: tma_load<NC>(&tmap, smem tile pointer, &stage barrier, c0, ...,
+/// c_{NC-1}) with NC (2..5) coordinates, innermost first. One thread issues it.
+template <int NC, class T, class... Coords>
+TILEC_DEVICE void tma_load(const CUtensorMap* tmap, T* smem, uint64_t* bar, Coords... coords) {
+    static_assert(sizeof...(Coords) == NC && NC >= 2 && NC <= 5, "tma_load<NC>: pass NC coordinates, 2 <= NC <= 5");
+    const uint32_t dst = smem_u32addr(smem);
+    const uint32_t mb = smem_u32addr(bar);
+    if constexpr (NC == 2) {
+        cp_async_bulk_tensor_2d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
+    } else if constexpr (NC == 3) {
+        cp_async_bulk_tensor_3d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
+    } else if constexpr (NC == 4) {
+        cp_async_bulk_tensor_4d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
+    } else {
+        cp_async_bulk_tensor_5d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
+    }
 }
 
 #endif

@@ -34,6 +34,9 @@ TILEC_DEVICE void bar_sync(int id, int num_threads) {
     asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(num_threads) : "memory");
 }
 
+/// bar_sync under the name generated code uses (the consumers' __syncthreads in a warp-specialized kernel).
+TILEC_DEVICE void named_barrier_sync(int id, int num_threads) { bar_sync(id, num_threads); }
+
 /// Arrives at named barrier `id` without waiting (the producer side of a bar_sync on the same id and count).
 TILEC_DEVICE void bar_arrive(int id, int num_threads) {
     asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(num_threads) : "memory");
@@ -66,6 +69,8 @@ TILEC_DEVICE bool elect_one_sync() {
 
 TILEC_ARCH_UNSUPPORTED_EXACT(setmaxnreg_inc_sync_aligned_u32, "setmaxnreg.inc.sync.aligned.u32", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(setmaxnreg_dec_sync_aligned_u32, "setmaxnreg.dec.sync.aligned.u32", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(setmaxnreg_inc, "setmaxnreg.inc.sync.aligned.u32", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(setmaxnreg_dec, "setmaxnreg.dec.sync.aligned.u32", "sm_90a")
 
 #else
 
@@ -82,6 +87,16 @@ template <int N>
 TILEC_DEVICE void setmaxnreg_dec_sync_aligned_u32() {
     static_assert(N >= 24 && N <= 256 && N % 8 == 0, "setmaxnreg: N must be a multiple of 8 in 24..256");
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N));
+}
+
+/// Short names generated code uses.
+template <int N>
+TILEC_DEVICE void setmaxnreg_inc() {
+    setmaxnreg_inc_sync_aligned_u32<N>();
+}
+template <int N>
+TILEC_DEVICE void setmaxnreg_dec() {
+    setmaxnreg_dec_sync_aligned_u32<N>();
 }
 
 #endif

@@ -177,14 +177,26 @@ TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n16k16_f32_f16_f16,
                              "wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n16k16_f32_bf16_bf16,
                              "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n24k16_f32_f16_f16,
+                             "wgmma.mma_async.sync.aligned.m64n24k16.f32.f16.f16", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n24k16_f32_bf16_bf16,
+                             "wgmma.mma_async.sync.aligned.m64n24k16.f32.bf16.bf16", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n32k16_f32_f16_f16,
                              "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n32k16_f32_bf16_bf16,
                              "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n40k16_f32_f16_f16,
+                             "wgmma.mma_async.sync.aligned.m64n40k16.f32.f16.f16", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n40k16_f32_bf16_bf16,
+                             "wgmma.mma_async.sync.aligned.m64n40k16.f32.bf16.bf16", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n48k16_f32_f16_f16,
                              "wgmma.mma_async.sync.aligned.m64n48k16.f32.f16.f16", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n48k16_f32_bf16_bf16,
                              "wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n56k16_f32_f16_f16,
+                             "wgmma.mma_async.sync.aligned.m64n56k16.f32.f16.f16", "sm_90a")
+TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n56k16_f32_bf16_bf16,
+                             "wgmma.mma_async.sync.aligned.m64n56k16.f32.bf16.bf16", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n64k16_f32_f16_f16,
                              "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16", "sm_90a")
 TILEC_ARCH_UNSUPPORTED_EXACT(wgmma_mma_async_sync_aligned_m64n64k16_f32_bf16_bf16,
@@ -309,6 +321,58 @@ TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n16k16_f32_bf16_bf16(
         : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
 }
 template <int TRANS_A, int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n24k16_f32_f16_f16(
+    float (&d)[12], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %12, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n24k16.f32.f16.f16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11}"
+        ", %13, %14, p, 1, 1, %15, %16;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11])
+        : "r"(scale_d), "l"(desc_a), "l"(desc_b), "n"(TRANS_A), "n"(TRANS_B));
+}
+template <int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n24k16_f32_f16_f16(
+    float (&d)[12], const uint32_t (&a)[4], uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %12, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n24k16.f32.f16.f16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11}"
+        ", {%13, %14, %15, %16}, %17, p, 1, 1, %18;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11])
+        : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
+}
+template <int TRANS_A, int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n24k16_f32_bf16_bf16(
+    float (&d)[12], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %12, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n24k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11}"
+        ", %13, %14, p, 1, 1, %15, %16;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11])
+        : "r"(scale_d), "l"(desc_a), "l"(desc_b), "n"(TRANS_A), "n"(TRANS_B));
+}
+template <int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n24k16_f32_bf16_bf16(
+    float (&d)[12], const uint32_t (&a)[4], uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %12, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n24k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11}"
+        ", {%13, %14, %15, %16}, %17, p, 1, 1, %18;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11])
+        : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
+}
+template <int TRANS_A, int TRANS_B>
 TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n32k16_f32_f16_f16(
     float (&d)[16], uint64_t desc_a, uint64_t desc_b, int scale_d) {
     asm volatile(
@@ -362,6 +426,66 @@ TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n32k16_f32_bf16_bf16(
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
           "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
           "+f"(d[14]), "+f"(d[15])
+        : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
+}
+template <int TRANS_A, int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n40k16_f32_f16_f16(
+    float (&d)[20], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %20, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n40k16.f32.f16.f16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19}"
+        ", %21, %22, p, 1, 1, %23, %24;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19])
+        : "r"(scale_d), "l"(desc_a), "l"(desc_b), "n"(TRANS_A), "n"(TRANS_B));
+}
+template <int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n40k16_f32_f16_f16(
+    float (&d)[20], const uint32_t (&a)[4], uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %20, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n40k16.f32.f16.f16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19}"
+        ", {%21, %22, %23, %24}, %25, p, 1, 1, %26;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19])
+        : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
+}
+template <int TRANS_A, int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n40k16_f32_bf16_bf16(
+    float (&d)[20], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %20, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n40k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19}"
+        ", %21, %22, p, 1, 1, %23, %24;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19])
+        : "r"(scale_d), "l"(desc_a), "l"(desc_b), "n"(TRANS_A), "n"(TRANS_B));
+}
+template <int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n40k16_f32_bf16_bf16(
+    float (&d)[20], const uint32_t (&a)[4], uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %20, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n40k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19}"
+        ", {%21, %22, %23, %24}, %25, p, 1, 1, %26;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19])
         : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
 }
 template <int TRANS_A, int TRANS_B>
@@ -426,6 +550,70 @@ TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n48k16_f32_bf16_bf16(
           "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
           "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
           "+f"(d[21]), "+f"(d[22]), "+f"(d[23])
+        : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
+}
+template <int TRANS_A, int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n56k16_f32_f16_f16(
+    float (&d)[28], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %28, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n56k16.f32.f16.f16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27}"
+        ", %29, %30, p, 1, 1, %31, %32;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+          "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27])
+        : "r"(scale_d), "l"(desc_a), "l"(desc_b), "n"(TRANS_A), "n"(TRANS_B));
+}
+template <int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n56k16_f32_f16_f16(
+    float (&d)[28], const uint32_t (&a)[4], uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %28, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n56k16.f32.f16.f16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27}"
+        ", {%29, %30, %31, %32}, %33, p, 1, 1, %34;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+          "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27])
+        : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
+}
+template <int TRANS_A, int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n56k16_f32_bf16_bf16(
+    float (&d)[28], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %28, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n56k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27}"
+        ", %29, %30, p, 1, 1, %31, %32;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+          "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27])
+        : "r"(scale_d), "l"(desc_a), "l"(desc_b), "n"(TRANS_A), "n"(TRANS_B));
+}
+template <int TRANS_B>
+TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n56k16_f32_bf16_bf16(
+    float (&d)[28], const uint32_t (&a)[4], uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %28, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n56k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        " %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27}"
+        ", {%29, %30, %31, %32}, %33, p, 1, 1, %34;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+          "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27])
         : "r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B));
 }
 template <int TRANS_A, int TRANS_B>
@@ -944,7 +1132,7 @@ TILEC_DEVICE void wgmma_mma_async_sync_aligned_m64n256k16_f32_bf16_bf16(
 #endif
 
 /// The m64nNk16 sizes generated above (a static_assert in wgmma_m64nNk16 lists them).
-inline constexpr int kWgmmaNValues[] = {8, 16, 32, 48, 64, 96, 128, 192, 256};
+inline constexpr int kWgmmaNValues[] = {8, 16, 24, 32, 40, 48, 56, 64, 96, 128, 192, 256};
 
 namespace detail {
 
@@ -958,14 +1146,26 @@ TILEC_DEVICE void wgmma_dispatch_ss(float (&d)[N / 2], uint64_t desc_a, uint64_t
         wgmma_mma_async_sync_aligned_m64n16k16_f32_f16_f16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
     } else if constexpr (N == 16 && std::is_same_v<T, bfloat16_t>) {
         wgmma_mma_async_sync_aligned_m64n16k16_f32_bf16_bf16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
+    } else if constexpr (N == 24 && std::is_same_v<T, half_t>) {
+        wgmma_mma_async_sync_aligned_m64n24k16_f32_f16_f16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
+    } else if constexpr (N == 24 && std::is_same_v<T, bfloat16_t>) {
+        wgmma_mma_async_sync_aligned_m64n24k16_f32_bf16_bf16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
     } else if constexpr (N == 32 && std::is_same_v<T, half_t>) {
         wgmma_mma_async_sync_aligned_m64n32k16_f32_f16_f16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
     } else if constexpr (N == 32 && std::is_same_v<T, bfloat16_t>) {
         wgmma_mma_async_sync_aligned_m64n32k16_f32_bf16_bf16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
+    } else if constexpr (N == 40 && std::is_same_v<T, half_t>) {
+        wgmma_mma_async_sync_aligned_m64n40k16_f32_f16_f16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
+    } else if constexpr (N == 40 && std::is_same_v<T, bfloat16_t>) {
+        wgmma_mma_async_sync_aligned_m64n40k16_f32_bf16_bf16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
     } else if constexpr (N == 48 && std::is_same_v<T, half_t>) {
         wgmma_mma_async_sync_aligned_m64n48k16_f32_f16_f16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
     } else if constexpr (N == 48 && std::is_same_v<T, bfloat16_t>) {
         wgmma_mma_async_sync_aligned_m64n48k16_f32_bf16_bf16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
+    } else if constexpr (N == 56 && std::is_same_v<T, half_t>) {
+        wgmma_mma_async_sync_aligned_m64n56k16_f32_f16_f16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
+    } else if constexpr (N == 56 && std::is_same_v<T, bfloat16_t>) {
+        wgmma_mma_async_sync_aligned_m64n56k16_f32_bf16_bf16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
     } else if constexpr (N == 64 && std::is_same_v<T, half_t>) {
         wgmma_mma_async_sync_aligned_m64n64k16_f32_f16_f16<TRANS_A, TRANS_B>(d, desc_a, desc_b, scale_d);
     } else if constexpr (N == 64 && std::is_same_v<T, bfloat16_t>) {
@@ -1004,14 +1204,26 @@ TILEC_DEVICE void wgmma_dispatch_rs(float (&d)[N / 2], const uint32_t (&a)[4], u
         wgmma_mma_async_sync_aligned_m64n16k16_f32_f16_f16<TRANS_B>(d, a, desc_b, scale_d);
     } else if constexpr (N == 16 && std::is_same_v<T, bfloat16_t>) {
         wgmma_mma_async_sync_aligned_m64n16k16_f32_bf16_bf16<TRANS_B>(d, a, desc_b, scale_d);
+    } else if constexpr (N == 24 && std::is_same_v<T, half_t>) {
+        wgmma_mma_async_sync_aligned_m64n24k16_f32_f16_f16<TRANS_B>(d, a, desc_b, scale_d);
+    } else if constexpr (N == 24 && std::is_same_v<T, bfloat16_t>) {
+        wgmma_mma_async_sync_aligned_m64n24k16_f32_bf16_bf16<TRANS_B>(d, a, desc_b, scale_d);
     } else if constexpr (N == 32 && std::is_same_v<T, half_t>) {
         wgmma_mma_async_sync_aligned_m64n32k16_f32_f16_f16<TRANS_B>(d, a, desc_b, scale_d);
     } else if constexpr (N == 32 && std::is_same_v<T, bfloat16_t>) {
         wgmma_mma_async_sync_aligned_m64n32k16_f32_bf16_bf16<TRANS_B>(d, a, desc_b, scale_d);
+    } else if constexpr (N == 40 && std::is_same_v<T, half_t>) {
+        wgmma_mma_async_sync_aligned_m64n40k16_f32_f16_f16<TRANS_B>(d, a, desc_b, scale_d);
+    } else if constexpr (N == 40 && std::is_same_v<T, bfloat16_t>) {
+        wgmma_mma_async_sync_aligned_m64n40k16_f32_bf16_bf16<TRANS_B>(d, a, desc_b, scale_d);
     } else if constexpr (N == 48 && std::is_same_v<T, half_t>) {
         wgmma_mma_async_sync_aligned_m64n48k16_f32_f16_f16<TRANS_B>(d, a, desc_b, scale_d);
     } else if constexpr (N == 48 && std::is_same_v<T, bfloat16_t>) {
         wgmma_mma_async_sync_aligned_m64n48k16_f32_bf16_bf16<TRANS_B>(d, a, desc_b, scale_d);
+    } else if constexpr (N == 56 && std::is_same_v<T, half_t>) {
+        wgmma_mma_async_sync_aligned_m64n56k16_f32_f16_f16<TRANS_B>(d, a, desc_b, scale_d);
+    } else if constexpr (N == 56 && std::is_same_v<T, bfloat16_t>) {
+        wgmma_mma_async_sync_aligned_m64n56k16_f32_bf16_bf16<TRANS_B>(d, a, desc_b, scale_d);
     } else if constexpr (N == 64 && std::is_same_v<T, half_t>) {
         wgmma_mma_async_sync_aligned_m64n64k16_f32_f16_f16<TRANS_B>(d, a, desc_b, scale_d);
     } else if constexpr (N == 64 && std::is_same_v<T, bfloat16_t>) {
