@@ -93,17 +93,23 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
             T.fill(m_i, -T.infinity(accum))
             offset = seqlen_k - seqlen_q  # bottom-right causal alignment
             n_blocks = T.ceildiv(seqlen_k, block_N)
+            mask_from = seqlen_k  # key blocks ending past this need masking
             if causal:
                 n_blocks = T.max(T.min(n_blocks, T.ceildiv((bx + 1) * block_M + offset, block_N)), 0)
+                mask_from = T.min(seqlen_k, bx * block_M + offset + 1)  # past the first row's last visible key
             for k in T.Pipelined(n_blocks, num_stages=num_stages):
                 T.copy(K[bz, k * block_N:(k + 1) * block_N, kv_head, :], K_shared)
-                # The mask is the initial value of the score accumulator (the GEMM adds to it).
-                for i, j in T.Parallel(block_M, block_N):
-                    if causal:
-                        acc_s[i, j] = T.if_then_else((bx * block_M + i + offset < k * block_N + j) or
-                                                     (k * block_N + j >= seqlen_k), -T.infinity(accum), 0)
-                    else:
-                        acc_s[i, j] = T.if_then_else(k * block_N + j >= seqlen_k, -T.infinity(accum), 0)
+                # The mask is the initial value of the score accumulator (the GEMM adds to it); only the key blocks
+                # that reach past mask_from need one.
+                if (k + 1) * block_N > mask_from:
+                    for i, j in T.Parallel(block_M, block_N):
+                        if causal:
+                            acc_s[i, j] = T.if_then_else((bx * block_M + i + offset < k * block_N + j) or
+                                                         (k * block_N + j >= seqlen_k), -T.infinity(accum), 0)
+                        else:
+                            acc_s[i, j] = T.if_then_else(k * block_N + j >= seqlen_k, -T.infinity(accum), 0)
+                else:
+                    T.clear(acc_s)
                 T.gemm(Q_shared, K_shared, acc_s, transpose_B=True, policy=T.GemmWarpPolicy.FullRow)
                 T.copy(m_i, m_prev)
                 T.reduce_max(acc_s, m_i, dim=1, clear=False)
@@ -172,16 +178,21 @@ def flash_attn_varlen_fwd(total_q, total_k, heads, kv_heads, batch, max_seqlen_q
                 T.fill(m_i, -T.infinity(accum))
                 offset = k_len - q_len
                 n_blocks = T.ceildiv(k_len, block_N)
+                mask_from = k_len
                 if causal:
                     n_blocks = T.max(T.min(n_blocks, T.ceildiv((bx + 1) * block_M + offset, block_N)), 0)
+                    mask_from = T.min(k_len, bx * block_M + offset + 1)
                 for k in T.Pipelined(n_blocks, num_stages=num_stages):
                     T.copy(K[k_start + k * block_N:k_start + (k + 1) * block_N, kv_head, :], K_shared)
-                    for i, j in T.Parallel(block_M, block_N):
-                        if causal:
-                            acc_s[i, j] = T.if_then_else((bx * block_M + i + offset < k * block_N + j) or
-                                                         (k * block_N + j >= k_len), -T.infinity(accum), 0)
-                        else:
-                            acc_s[i, j] = T.if_then_else(k * block_N + j >= k_len, -T.infinity(accum), 0)
+                    if (k + 1) * block_N > mask_from:
+                        for i, j in T.Parallel(block_M, block_N):
+                            if causal:
+                                acc_s[i, j] = T.if_then_else((bx * block_M + i + offset < k * block_N + j) or
+                                                             (k * block_N + j >= k_len), -T.infinity(accum), 0)
+                            else:
+                                acc_s[i, j] = T.if_then_else(k * block_N + j >= k_len, -T.infinity(accum), 0)
+                    else:
+                        T.clear(acc_s)
                     T.gemm(Q_shared, K_shared, acc_s, transpose_B=True, policy=T.GemmWarpPolicy.FullRow)
                     T.copy(m_i, m_prev)
                     T.reduce_max(acc_s, m_i, dim=1, clear=False)

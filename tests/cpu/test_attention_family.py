@@ -110,6 +110,25 @@ def test_dense_catches_a_wrong_mask() -> None:
     assert rel_err(o[0], attention_ref(q[0], k[0], v[0], False, 0.125)[0]) > 0.1
 
 
+@pytest.mark.parametrize("varlen", [False, True])
+def test_causal_mask_block_boundaries(varlen: bool) -> None:
+    """Key blocks wholly visible to a query block skip the mask: seqlen_k - seqlen_q around multiples of block_N
+    puts a block's last key exactly at, one before and one past the first row's last visible key."""
+    kern = tilec.compile(variant("float16", 64, True, varlen).build())
+    for off in (-1, 0, 1, 62, 63, 64, 65, 127):
+        sq = 70
+        sk = sq + off
+        q, k, v = inputs(np.random.default_rng(off + 2), "float16", (sq, 1, 64), (sk, 1, 64), (sk, 1, 64))
+        o, lse = np.full_like(q, np.nan), np.full((1, 1, sq), np.nan, np.float32)
+        if varlen:
+            kern.interpret(q, k, v, o, lse, np.array([0, sq], np.int32), np.array([0, sk], np.int32), 0.125)
+        else:
+            kern.interpret(q[None], k[None], v[None], o[None], lse, 0.125)
+        ro, rl = attention_ref(q, k, v, True, 0.125)
+        assert rel_err(o, ro) < 1e-2, off
+        check_lse(lse[0], rl)
+
+
 def test_no_nan_from_huge_scores() -> None:
     """Scores far beyond fp16 range (scale 100, |q.k| ~ 100) stay finite: the max is subtracted before exp2."""
     kern = tilec.compile(variant("float16", 64, True, False).build())
