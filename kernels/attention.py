@@ -213,11 +213,17 @@ def flash_attn_varlen_fwd(total_q, total_k, heads, kv_heads, batch, max_seqlen_q
                     lse[i] = T.if_then_else(l_i[i] == 0, T.infinity(accum), m_i[i] * scale + T.log(l_i[i]))
                     l_i[i] = T.if_then_else(l_i[i] == 0, 0, 1.0 / l_i[i])
                 for i, j in T.Parallel(block_M, dim):
-                    if bx * block_M + i < q_len:
-                        O[q_row + i, by, j] = acc_o[i, j] * l_i[i]
-                for i in T.Parallel(block_M):
-                    if bx * block_M + i < q_len:
-                        LSE[bz, by, bx * block_M + i] = lse[i]
+                    acc_o[i, j] *= l_i[i]
+                if (bx + 1) * block_M <= q_len:  # all rows in the sequence: the vectorized tile copy
+                    T.copy(acc_o, O[q_row:q_row + block_M, by, :])
+                    T.copy(lse, LSE[bz, by, bx * block_M:(bx + 1) * block_M])
+                else:  # the sequence's last block: the rows past its end belong to the next sequence
+                    for i, j in T.Parallel(block_M, dim):
+                        if bx * block_M + i < q_len:
+                            O[q_row + i, by, j] = acc_o[i, j]
+                    for i in T.Parallel(block_M):
+                        if bx * block_M + i < q_len:
+                            LSE[bz, by, bx * block_M + i] = lse[i]
 
     return main
 
