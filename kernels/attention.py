@@ -70,7 +70,10 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
     @T.prim_func
     def main(Q: T.Tensor(q_shape, dtype), K: T.Tensor(kv_shape, dtype), V: T.Tensor(kv_shape, dtype),
              O: T.Tensor(q_shape, dtype), LSE: T.Tensor((batch, heads, seqlen_q), accum), scale: T.float32):
-        with T.Kernel(T.ceildiv(seqlen_q, block_M), heads, batch, threads=threads) as (bx, by, bz):
+        with T.Kernel(T.ceildiv(seqlen_q, block_M), heads, batch, threads=threads) as (mb, by, bz):
+            bx = mb  # the query block
+            if causal:  # heaviest blocks (most keys) first: a shorter tail of light blocks at the end of the grid
+                bx = T.ceildiv(seqlen_q, block_M) - 1 - mb
             Q_shared = T.alloc_shared((block_M, dim), dtype)
             K_shared = T.alloc_shared((block_N, dim), dtype)
             V_shared = T.alloc_shared((block_N, dim), dtype)
@@ -149,7 +152,10 @@ def flash_attn_varlen_fwd(total_q, total_k, heads, kv_heads, batch, max_seqlen_q
              LSE: T.Tensor((batch, heads, max_seqlen_q), accum),
              cu_seqlens_q: T.Tensor((batch_plus_1,), "int32"), cu_seqlens_k: T.Tensor((batch_plus_1,), "int32"),
              scale: T.float32):
-        with T.Kernel(T.ceildiv(max_seqlen_q, block_M), heads, batch, threads=threads) as (bx, by, bz):
+        with T.Kernel(T.ceildiv(max_seqlen_q, block_M), heads, batch, threads=threads) as (mb, by, bz):
+            bx = mb
+            if causal:
+                bx = T.ceildiv(max_seqlen_q, block_M) - 1 - mb
             Q_shared = T.alloc_shared((block_M, dim), dtype)
             K_shared = T.alloc_shared((block_N, dim), dtype)
             V_shared = T.alloc_shared((block_N, dim), dtype)
