@@ -211,10 +211,10 @@ _TMAP = "const __grid_constant__ CUtensorMap tm"
         ("sm_80", "tilec::wgmma_wait_group_sync_aligned<1>();", "wgmma.wait_group.sync.aligned needs sm_90a"),
         ("sm_100a", "float d[32]; tilec::wgmma_m64nNk16_ss<64, tilec::half_t>(d, 0ull, 0ull, 0); o[0] = d[0];",
          "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 needs sm_90a"),
-        ("sm_90", "float d[128]; const uint32_t a[4] = {}; tilec::wgmma_m64nNk16_rs<256, tilec::bfloat16_t>(d, a, "
-                  "0ull, 1); o[0] = d[0];", "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 needs sm_90a"),
-        ("sm_80", "float acc[64]; const tilec::half_t* s = nullptr; "
-                  "tilec::wgmma_gemm_ss<64, 128, 64, 1, false, true, true, tilec::half_t>(s, s, acc); o[0] = acc[0];",
+        ("sm_90", ("float d[128]; const uint32_t a[4] = {}; tilec::wgmma_m64nNk16_rs<256, tilec::bfloat16_t>(d, a, "
+                   "0ull, 1); o[0] = d[0];"), "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 needs sm_90a"),
+        ("sm_80", ("float acc[64]; const tilec::half_t* s = nullptr; "
+                   "tilec::wgmma_gemm_ss<64, 128, 64, 1, false, true, true, tilec::half_t>(s, s, acc); o[0] = acc[0];"),
          "needs sm_90a"),
         ("sm_80", "tilec::setmaxnreg_inc<232>();", "setmaxnreg.inc.sync.aligned.u32 needs sm_90a"),
         ("sm_90", "tilec::setmaxnreg_dec_sync_aligned_u32<40>();", "setmaxnreg.dec.sync.aligned.u32 needs sm_90a"),
@@ -254,5 +254,5 @@ def test_including_sm90_header_compiles_on_every_arch(tmp_path: Path, arch: str)
 
 def test_generated_wgmma_wrappers_are_up_to_date() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_wgmma.py"), "--check"], capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -9,7 +9,7 @@ from tilec.runtime.tensor_map import TensorMapError, check_tiled, encode_tiled
 
 
 def test_valid_gemm_operand_maps() -> None:
-    name, enum, esize, dims, strides, box, es, swz = check_tiled("bfloat16", (8192, 8192), (16384, 2), (128, 64))
+    name, enum, esize, _, _, _, es, swz = check_tiled("bfloat16", (8192, 8192), (16384, 2), (128, 64))
     assert (name, enum, esize, swz, es) == ("bfloat16", 9, 2, "128B", (1, 1))
     assert check_tiled("float16", (77, 200), (400, 2), (64, 64))[1] == 6
     assert check_tiled("float8_e4m3", (64, 256), (256, 1), (64, 128))[0] == "uint8"  # fp8 travels as bytes

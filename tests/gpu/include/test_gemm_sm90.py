@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sm90_reference import STAGES, ReferenceGemm, compiled  # noqa: E402
+from sm90_reference import STAGES, ReferenceGemm, compiled
 
 pytestmark = [pytest.mark.gpu, pytest.mark.nvcc]
 
