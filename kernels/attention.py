@@ -23,19 +23,27 @@ Two kernels share this module: the dense one (this family, `attention`) and the 
   flash-attn. No NaN can come from masking: while a row's running max is -inf its exponent offset is taken as 0
   (exp2(-inf - 0) = 0), and an empty row's 1/sum is taken as 0.
 * Ragged sizes (not multiples of the tiles): keys past seqlen_k are masked to -inf; query rows past seqlen_q are
-  never written (dense: the output copy drops rows outside the tensor; varlen: stores guarded per element, so
-  another sequence's rows are never touched).
-* The 16-byte cp.async copies need 16-byte aligned base pointers (the stub checks); row pitches heads * head_dim
-  and kv_heads * head_dim are multiples of 8 elements by construction.
+  never written (dense: the output tile copy drops rows outside the tensor; varlen: a sequence's last block stores
+  element-wise under a row guard, so the next sequence's rows are never touched; full blocks use the tile copy).
+* Speed: only the key blocks that need it are masked (the causal diagonal, the ragged last block; the others start
+  the score accumulator from 0); causal grids run their query blocks heaviest first (fewer light blocks left in
+  the tail). 64x64 tiles, 4 warps, K/V double-buffered with cp.async; mma.sync through the sm80 lowering.
+* The stub checks: contiguous tensors with 16-byte aligned base pointers (cp.async; row pitches heads * head_dim
+  and kv_heads * head_dim are multiples of 8 elements by construction); heads % kv_heads == 0; every tensor under
+  2^31 elements (the kernels index with int32); scale finite and > 0 (a masked score is -inf * scale); varlen:
+  cu_seqlens non-decreasing from 0 and max_seqlen_q >= every sequence's query length (rows past
+  ceildiv(max_seqlen_q, block_M) * block_M are not computed).
 
-Kernel ABI (tilec.metadata.KernelMetadata; what the C++ stub passes, in order):
-    dense : Q, K, V, O, LSE (pointers), scale (float32), then one int32 per dim in the kernel's sym_dims order
-            (the AOT table's dim_order maps them onto DIMS). Grid (ceildiv(seqlen_q, block_M), heads, batch).
-    varlen: Q, K, V, O, LSE, cu_seqlens_q, cu_seqlens_k (pointers), scale (float32), then the int32 dims.
-            Grid (ceildiv(max_seqlen_q, block_M), heads, batch). max_seqlen_q and batch reach the kernel as the
-            LSE tensor's dims (a runtime size must be a dimension of some tensor parameter), batch_plus_1 as
-            cu_seqlens' length (a tensor dimension cannot be the expression batch + 1): the stub passes
-            batch_plus_1 = batch + 1.
+Kernel ABI (tilec.metadata.KernelMetadata; what the C++ stub passes, in order): the tensors' pointers in TENSORS
+order, then the scalars (SCALARS: scale, float32), then one int32 per runtime dim in the kernel's sym_dims order
+(the AOT table's dim_order maps kernel int arg i onto DIMS[dim_order[i]]):
+    dense : Q, K, V, O, LSE, scale, batch, seqlen_q, heads, seqlen_k, kv_heads.
+            Grid (ceildiv(seqlen_q, block_M), heads, batch).
+    varlen: Q, K, V, O, LSE, cu_seqlens_q, cu_seqlens_k, scale, total_q, heads, total_k, kv_heads, batch,
+            max_seqlen_q, batch_plus_1. Grid (ceildiv(max_seqlen_q, block_M), heads, batch). max_seqlen_q and
+            batch reach the kernel as the LSE tensor's dims (a runtime size must be a dimension of some tensor
+            parameter), batch_plus_1 as cu_seqlens' length (a tensor dimension cannot be the expression
+            batch + 1): the stub passes batch_plus_1 = batch + 1.
 """
 from __future__ import annotations
 
@@ -49,6 +57,7 @@ DIMS = ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")
 TENSORS = ("Q", "K", "V", "O", "LSE")
 SCALARS = ("scale",)  # float32 kernel arguments after the tensors (kernels/README.md: not in KernelInfo yet)
 CPP_STRUCT = "AttentionVariant"
+SHIPPED = False  # no dispatch stub in bindings/ yet (and KernelInfo has no scalar arguments): not built
 
 VARLEN_FAMILY = "attention_varlen"
 VARLEN_DIMS = ("total_q", "total_k", "heads", "kv_heads", "batch", "max_seqlen_q", "batch_plus_1")

@@ -234,6 +234,10 @@ def test_smem_formula_matches_the_compiler(name: str) -> None:
     assert tuple(p.name for p in meta.params if p.kind == "tensor") == fam.TENSORS
     assert [(p.name, p.dtype) for p in meta.params if p.kind == "scalar"] == [("scale", "float32")]
     assert set(meta.sym_dims) == set(fam.DIMS)
+    # The kernel argument order documented in kernels/attention.py (what the C++ stub passes).
+    assert meta.sym_dims == (("total_q", "heads", "total_k", "kv_heads", "batch", "max_seqlen_q", "batch_plus_1")
+                             if v.varlen else ("batch", "seqlen_q", "heads", "seqlen_k", "kv_heads"))
+    assert meta.launches[0].grid == (f"(({'max_seqlen_q' if v.varlen else 'seqlen_q'} + 63) // 64)", "heads", "batch")
 
 
 # ---- nvcc ---------------------------------------------------------------------------------------------------
