@@ -26,7 +26,7 @@ class CMakeBuild(build_ext):
         # CMake installs _C, fatbins/ and manifest.json under <prefix>/tilekernels.
         ext_fullpath = Path.cwd() / self.get_ext_fullpath(ext.name)
         prefix = ext_fullpath.parent.parent.resolve()
-        debug = int(os.environ.get("DEBUG", 0)) if self.debug is None else self.debug
+        debug = int(os.environ.get("DEBUG", "0")) if self.debug is None else self.debug
         cfg = "Debug" if debug else "Release"
 
         cmake_args = [f"-DPython_EXECUTABLE={sys.executable}", f"-DCMAKE_BUILD_TYPE={cfg}"]

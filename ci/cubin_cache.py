@@ -29,7 +29,7 @@ def cache_dir() -> Path:
     return Path(value).expanduser() if value else Path.home() / ".cache" / "tilec" / "cubin-launcher"
 
 
-def _tree_hash(h: "hashlib._Hash", root: Path) -> None:
+def _tree_hash(h: hashlib._Hash, root: Path) -> None:
     if not root.is_dir():
         return
     for p in sorted(root.rglob("*")):

@@ -19,7 +19,7 @@
 #
 # Cache variables: TILEC_ARCHS, TILEC_NVCC, TILEC_FATBINARY, TILEC_COMPILER_LAUNCHER (ccache/sccache; also from
 # the env var of the same name), TILEC_PREBUILT_DIR, TILEC_NVCC_JOB_MEMORY_MB (memory one nvcc job may take; sizes
-# the ninja pool `tilec_nvcc`).
+# the ninja pool `tilec_nvcc`), TILEC_PLAN_CACHE (ON: reuse the configure-time plan across build directories).
 #
 # Every step is `python -m tilec.aot <step>` (kernels/README.md); each writes its outputs only when their bytes
 # change, and ninja's restat then skips everything downstream, so a rebuild with nothing changed runs nothing.
@@ -49,6 +49,7 @@ if(NOT DEFINED TILEC_COMPILER_LAUNCHER)
 endif()
 set(TILEC_PREBUILT_DIR "" CACHE PATH "take cubins/PTX from this directory (ci/merge_shards.sh) instead of nvcc")
 set(TILEC_NVCC_JOB_MEMORY_MB 2048 CACHE STRING "memory one nvcc job may use; sizes the tilec_nvcc ninja pool")
+option(TILEC_PLAN_CACHE "cache the catalogue plan by content under \$TILEC_CACHE_DIR/aot-plan" ON)
 
 # -- toolchain discovery -----------------------------------------------------------------------------------------
 
@@ -189,9 +190,6 @@ function(tilec_add_kernel_library target)
     endif()
   endif()
   _tilec_find_python()
-  _tilec_find_nvcc("${pythonpath}")
-  _tilec_find_fatbinary()
-  _tilec_job_pool()
 
   # Arch lists travel as one comma-separated argument (a ';' would split it into several).
   # (PARSE_ARGV keeps a quoted "80;90a" as "80\;90a".)
@@ -217,12 +215,52 @@ function(tilec_add_kernel_library target)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${catalogue_files} ${tilec_compile_py})
 
   # -- plan: one line per variant, "NAME;sm_80,sm_90a;compute_120" ---------------------------------------------
-  execute_process(
-    COMMAND ${aot} list --catalogue "${catalogue}" --archs "${archs_arg}" --format cmake
-    RESULT_VARIABLE rc OUTPUT_VARIABLE plan ERROR_VARIABLE plan_err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "tilec: planning the catalogue ${catalogue} for TILEC_ARCHS=\"${arch_spec}\" failed "
-                        "(exit ${rc}):\n${plan_err}")
+  # Planning lowers every variant once (its shared memory decides which archs can run it): seconds per variant.
+  # The result is cached by content (catalogue + tilec sources + arch list) under $TILEC_CACHE_DIR/aot-plan, so a
+  # new build directory (another Python's wheel, a CI re-run) does not pay again. A catalogue whose variants
+  # depend on anything else (environment variables) needs -DTILEC_PLAN_CACHE=OFF.
+  set(plan_cache "")
+  if(TILEC_PLAN_CACHE AND tilec_root)  # (an installed tilec has no sources to hash)
+    set(key_text "1\n${arch_spec}\n")
+    foreach(f IN LISTS catalogue_files)
+      file(SHA256 "${f}" h)
+      get_filename_component(n "${f}" NAME)
+      string(APPEND key_text "${n}=${h}\n")
+    endforeach()
+    foreach(f IN LISTS tilec_py)
+      file(SHA256 "${f}" h)
+      file(RELATIVE_PATH n "${tilec_root}" "${f}")
+      string(APPEND key_text "${n}=${h}\n")
+    endforeach()
+    string(SHA256 key "${key_text}")
+    if(NOT "$ENV{TILEC_CACHE_DIR}" STREQUAL "")
+      set(plan_cache "$ENV{TILEC_CACHE_DIR}/aot-plan/${key}")
+    elseif(NOT "$ENV{HOME}" STREQUAL "")
+      set(plan_cache "$ENV{HOME}/.cache/tilec/aot-plan/${key}")
+    endif()
+  endif()
+  if(plan_cache AND EXISTS "${plan_cache}.out")
+    file(READ "${plan_cache}.out" plan)
+    file(READ "${plan_cache}.err" plan_err)
+    message(STATUS "tilec: plan from ${plan_cache}.out")
+  else()
+    string(TIMESTAMP t0 "%s")
+    execute_process(
+      COMMAND ${aot} list --catalogue "${catalogue}" --archs "${archs_arg}" --format cmake
+      RESULT_VARIABLE rc OUTPUT_VARIABLE plan ERROR_VARIABLE plan_err)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "tilec: planning the catalogue ${catalogue} for TILEC_ARCHS=\"${arch_spec}\" failed "
+                          "(exit ${rc}):\n${plan_err}")
+    endif()
+    string(TIMESTAMP t1 "%s")
+    math(EXPR dt "${t1} - ${t0}")
+    message(STATUS "tilec: planned the catalogue in ${dt} s")
+    if(plan_cache)
+      file(WRITE "${plan_cache}.err.tmp" "${plan_err}")
+      file(WRITE "${plan_cache}.out.tmp" "${plan}")
+      file(RENAME "${plan_cache}.err.tmp" "${plan_cache}.err")
+      file(RENAME "${plan_cache}.out.tmp" "${plan_cache}.out")  # last: its presence commits the entry
+    endif()
   endif()
   if(plan_err)
     string(STRIP "${plan_err}" plan_err)
@@ -233,6 +271,11 @@ function(tilec_add_kernel_library target)
   if(NOT plan_lines)
     message(FATAL_ERROR "tilec: catalogue ${catalogue} has no variant for TILEC_ARCHS=\"${arch_spec}\"")
   endif()
+
+  # The toolchain is needed from here on (an unknown arch was reported above, before looking for nvcc).
+  _tilec_find_nvcc("${pythonpath}")
+  _tilec_find_fatbinary()
+  _tilec_job_pool()
 
   file(MAKE_DIRECTORY "${gen}" "${fatbin_dir}")
   set(variants "")

@@ -104,7 +104,7 @@ def check(wheel: Path, archs: str | None, max_mb: float, catalogue: str | None, 
     if not any(n.startswith("tilec/include/tilec/") and n.endswith(".cuh") for n in names):
         errors.append("no device headers tilec/include/tilec/*.cuh")
     ep = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-    if not ep or not re.search(r"^tilec\s*=\s*tilec\.cli:main", zf.read(ep[0]).decode(), re.M):
+    if not ep or not re.search(r"^tilec\s*=\s*tilec\.cli:main", zf.read(ep[0]).decode(), re.MULTILINE):
         errors.append("no `tilec = tilec.cli:main` console script in entry_points.txt")
     for n in names:
         if re.search(r"(^|/)(tests|kernels|bench|bindings|ci|cmake)/", n) and not n.startswith(("tilec/", "tilekernels/")):
@@ -138,7 +138,7 @@ def check(wheel: Path, archs: str | None, max_mb: float, catalogue: str | None, 
     fatbins = {n for n in names if n.startswith("tilekernels/fatbins/") and n.endswith(".fatbin")}
     listed = set()
     spec = archs or str(build.get("arch_matrix", ""))
-    want_cubins, want_ptx = _real_archs(spec) if spec else (set(), set())
+    want_cubins, want_ptx = _real_archs(spec) if spec else (set(), None)
     cuobjdump = find_cuobjdump()
     seen_archs: set[str] = set()
     for v in variants:
@@ -152,6 +152,8 @@ def check(wheel: Path, archs: str | None, max_mb: float, catalogue: str | None, 
             errors.append(f"variant {v['name']}: {member} does not match the manifest's sha256")
         v_archs = set(v.get("archs", []))
         seen_archs |= v_archs
+        if v.get("ptx") and want_ptx is not None and v["ptx"] not in want_ptx:
+            errors.append(f"variant {v['name']}: PTX {v['ptx']} although the matrix asks PTX only for {sorted(want_ptx)}")
         if want_cubins and not v_archs <= want_cubins:
             errors.append(f"variant {v['name']}: cubins for {sorted(v_archs - want_cubins)} outside the requested "
                           f"matrix {sorted(want_cubins)}")
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("wheels", nargs="+", type=Path)
     ap.add_argument("--archs", default=os.environ.get("TILEC_ARCHS"),
                     help="the requested arch matrix (default: $TILEC_ARCHS, else the manifest's)")
-    ap.add_argument("--max-mb", type=float, default=float(os.environ.get("TILEC_WHEEL_MAX_MB", 60)),
+    ap.add_argument("--max-mb", type=float, default=float(os.environ.get("TILEC_WHEEL_MAX_MB", "60")),
                     help="wheel size gate in MiB (default $TILEC_WHEEL_MAX_MB or 60)")
     ap.add_argument("--catalogue", default=None, help="also compare the variants with this catalogue's plan")
     args = ap.parse_args(argv)
