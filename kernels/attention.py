@@ -57,7 +57,9 @@ DIMS = ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")
 TENSORS = ("Q", "K", "V", "O", "LSE")
 SCALARS = ("scale",)  # float32 kernel arguments after the tensors (kernels/README.md: not in KernelInfo yet)
 CPP_STRUCT = "AttentionVariant"
-SHIPPED = False  # no dispatch stub in bindings/ yet (and KernelInfo has no scalar arguments): not built
+# Left out of the AOT build (load_catalogue(shipped_only=True)) until bindings/ declares AttentionVariant /
+# AttentionVarlenVariant, has the stubs, and KernelInfo carries the float32 scalar (the scale).
+SHIPPED = False
 
 VARLEN_FAMILY = "attention_varlen"
 VARLEN_DIMS = ("total_q", "total_k", "heads", "kv_heads", "batch", "max_seqlen_q", "batch_plus_1")

@@ -11,7 +11,8 @@ FAMILY = VARLEN_FAMILY
 DIMS = VARLEN_DIMS
 TENSORS = VARLEN_TENSORS
 CPP_STRUCT = VARLEN_CPP_STRUCT
-__all__ = ["CPP_STRUCT", "DIMS", "FAMILY", "SCALARS", "TENSORS", "select", "variants"]
+SHIPPED = False  # no dispatch stub in bindings/ yet (and KernelInfo has no scalar arguments): not built
+__all__ = ["CPP_STRUCT", "DIMS", "FAMILY", "SCALARS", "SHIPPED", "TENSORS", "select", "variants"]
 
 
 def variants() -> list[AttentionVariant]:
