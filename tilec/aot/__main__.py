@@ -14,7 +14,7 @@ def _plan(args: argparse.Namespace):
     from tilec.aot.catalogue import load_catalogue, plan
     from tilec.aot.steps import lower_variant
 
-    families = load_catalogue(args.catalogue, args.family or None)
+    families = load_catalogue(args.catalogue, args.family or None, shipped_only=True)
     smem = {}
 
     gen_dir = getattr(args, "gen_dir", None)
@@ -48,7 +48,7 @@ def _cmd_emit(args: argparse.Namespace) -> int:
     from tilec.aot.catalogue import find_variant, load_catalogue
     from tilec.aot.steps import emit
 
-    fam, v = find_variant(load_catalogue(args.catalogue), args.variant)
+    fam, v = find_variant(load_catalogue(args.catalogue, shipped_only=True), args.variant)
     emit(fam, v, Path(args.out))
     return 0
 

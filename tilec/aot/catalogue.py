@@ -75,8 +75,12 @@ def _import(path: Path) -> ModuleType:
     return mod
 
 
-def load_catalogue(directory: str | Path, families: list[str] | None = None) -> list[Family]:
+def load_catalogue(directory: str | Path, families: list[str] | None = None, *,
+                   shipped_only: bool = False) -> list[Family]:
     """Import every family module (`*.py` not starting with `_`) of `directory`, sorted by file name.
+
+    shipped_only: skip families whose module sets `SHIPPED = False` (no dispatch stub in bindings/ yet: the
+    AOT build leaves them out; tests still load them).
 
     Raises:
         TilecError: the directory does not exist, a module lacks a required name, a family filter names no
@@ -93,7 +97,7 @@ def load_catalogue(directory: str | Path, families: list[str] | None = None) -> 
         missing = [n for n in _REQUIRED if not hasattr(mod, n)]
         if missing:
             raise TilecError(f"catalogue module {path} lacks {', '.join(missing)} (see kernels/README.md)")
-        if families and mod.FAMILY not in families:
+        if (families and mod.FAMILY not in families) or (shipped_only and not getattr(mod, "SHIPPED", True)):
             continue
         fam = Family(mod.FAMILY, mod, tuple(mod.DIMS), tuple(mod.TENSORS), mod.CPP_STRUCT, list(mod.variants()))
         for v in fam.variants:
