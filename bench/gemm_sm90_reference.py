@@ -21,8 +21,10 @@ sys.path.insert(0, str(ROOT / "tests" / "gpu" / "include"))
 from sm90_reference import ReferenceGemm, compiled
 
 SIZES = [(8192, 8192, 8192), (4096, 4096, 4096)]
-# (bn, cluster, group_m): the 128x256 tiles are the target; the others show what the tile and the cluster buy.
-VARIANTS = [(256, 2, 8), (256, 2, 4), (256, 1, 16), (256, 1, 8), (128, 2, 8), (128, 1, 16)]
+# (bn, cluster, group_m, tma_store): the 128x256 tiles are the target; the others show what the tile, the cluster,
+# the raster group and the TMA-store epilogue buy.
+VARIANTS = [(256, 2, 8, True), (256, 2, 8, False), (256, 2, 4, True), (256, 1, 16, True), (256, 1, 16, False),
+            (256, 1, 8, True), (128, 2, 8, False), (128, 1, 16, False)]
 
 
 def time_ms(fn, inputs: list, warmup: int = 10, reps: int = 20, trials: int = 15) -> float:
@@ -72,8 +74,8 @@ def main() -> None:
                 t_cublas = time_ms(cublas, ins)
                 row = dict(dtype=dtype, m=m, n=n, k=k, layout=layout.upper(), cublas_ms=t_cublas,
                            cublas_tflops=flop / t_cublas / 1e9, variants=[])
-                for bn, cluster, group_m in VARIANTS[:2] if quick else VARIANTS:
-                    g = ReferenceGemm(dtype, layout, bn, cluster, group_m)
+                for bn, cluster, group_m, tma_store in VARIANTS[:2] if quick else VARIANTS:
+                    g = ReferenceGemm(dtype, layout, bn, cluster, group_m, tma_store)
                     c.fill_(float("nan"))
                     try:
                         g(a, b, c)

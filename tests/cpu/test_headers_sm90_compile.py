@@ -79,9 +79,9 @@ def parse_sass(text: str) -> dict[str, str]:
 
 def reference_kernels() -> list[str]:
     """The entry points test_gemm_sm90.cu defines, from its TILEC_GEMM_SM90_KERNEL lines."""
-    pat = r"^TILEC_GEMM_SM90_KERNEL\(\w+, (\w+), (\w+), \w+, (\d+), (\d+), (\d+)\)"
-    return [f"gemm_sm90_{tn}_{lay}_128x{bn}x64_s{st}_c{cl}"
-            for tn, lay, bn, st, cl in re.findall(pat, REFERENCE_CU.read_text(), re.MULTILINE)]
+    pat = r"^TILEC_GEMM_SM90_KERNEL\(\w+, (\w+), (\w+), \w+, (\d+), (\d+), (\d+), (\w*), \w+\)"
+    return [f"gemm_sm90_{tn}_{lay}_128x{bn}x64_s{st}_c{cl}{epi}"
+            for tn, lay, bn, st, cl, epi in re.findall(pat, REFERENCE_CU.read_text(), re.MULTILINE)]
 
 
 @dataclass
@@ -136,7 +136,7 @@ def test_every_kernel_compiles_for_sm90a(build: Build) -> None:
                                         re.MULTILINE):
         expected.append(f"wgmma_rs_{tn}_{m}x{n}x{k}_g{g}_{tb}")
     missing = [k for k in expected if k not in build.reports]
-    assert len(reference_kernels()) == 16
+    assert len(reference_kernels()) == 24
     assert not missing, f"no ptxas report for {missing}:\n{build.log[-4000:]}"
     assert all(r["arch"] == "sm_90a" for r in build.reports.values())
 
@@ -189,8 +189,10 @@ def test_sass_uses_the_hopper_units(build: Build) -> None:
         for op in (f"HGMMA.64x{bn}x16.F32", "UTMALDG.2D", "SYNCS.PHASECHK.TRANS64", "SYNCS.ARRIVE.TRANS64",
                    "USETMAXREG.TRY_ALLOC.CTAPOOL", "USETMAXREG.DEALLOC.CTAPOOL"):
             assert op in s, f"{k}: no {op} in its SASS"
-        if k.endswith("_c2"):
+        if "_c2" in k:
             assert "UTMALDG.2D.MULTICAST" in s, f"{k}: the cluster variant does not multicast B"
+        if k.endswith("_tma"):
+            assert "UTMASTG.2D" in s, f"{k}: the TMA-store epilogue has no UTMASTG"
         assert "LDL" not in s and "STL" not in s, f"{k}: local memory traffic in its SASS"
         # Remote arrives must not fence the whole GPU (a .release.cluster arrive would add MEMBAR.ALL.GPU in the
         # main loop); the one at the start is the cluster barrier after the mbarrier inits.

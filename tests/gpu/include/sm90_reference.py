@@ -20,14 +20,14 @@ STAGES = {256: 4, 128: 6}  # must match the TILEC_GEMM_SM90_KERNEL lines of test
 DTYPES = {"float16": "f16", "bfloat16": "bf16"}
 
 
-def smem_bytes(bn: int) -> int:
-    """Dynamic shared memory of the 128 x bn variant (test_gemm_sm90.cu's Smem<BN, STAGES>::kBytes)."""
+def smem_bytes(bn: int, tma_store: bool) -> int:
+    """Dynamic shared memory of a variant (test_gemm_sm90.cu's Smem<BN, STAGES, TMA_STORE>::kBytes)."""
     s = STAGES[bn]
-    return s * (BM * BK * 2 + bn * BK * 2) + 2 * s * 8 + 1024
+    return s * (BM * BK * 2 + bn * BK * 2) + (4 * 64 * 64 * 2 if tma_store else 0) + 2 * s * 8 + 1024
 
 
-def kernel_name(dtype: str, layout: str, bn: int, cluster: int) -> str:
-    return f"gemm_sm90_{DTYPES[dtype]}_{layout}_128x{bn}x64_s{STAGES[bn]}_c{cluster}"
+def kernel_name(dtype: str, layout: str, bn: int, cluster: int, tma_store: bool = False) -> str:
+    return f"gemm_sm90_{DTYPES[dtype]}_{layout}_128x{bn}x64_s{STAGES[bn]}_c{cluster}" + ("_tma" if tma_store else "")
 
 
 @functools.cache
@@ -55,22 +55,24 @@ def _sm_count(dev: int) -> int:
 
 
 class ReferenceGemm:
-    """One variant of the reference kernel. group_m: tile rows (in clusters) swept per raster group."""
+    """One variant of the reference kernel. group_m: tile rows (in clusters) swept per raster group; tma_store: the
+    epilogue stages C in shared memory and stores it with TMA (only the 128 x 256 tiles have that variant)."""
 
     def __init__(self, dtype: str = "float16", layout: str = "nt", bn: int = 256, cluster: int = 1,
-                 group_m: int | None = None):
-        if dtype not in DTYPES or layout not in ("nt", "nn") or bn not in STAGES or cluster not in (1, 2):
-            raise ValueError(f"no reference variant {dtype}/{layout}/128x{bn}/cluster {cluster}")
-        self.dtype, self.layout, self.bn, self.cluster = dtype, layout, bn, cluster
+                 group_m: int | None = None, tma_store: bool = False):
+        if (dtype not in DTYPES or layout not in ("nt", "nn") or bn not in STAGES or cluster not in (1, 2)
+                or (tma_store and bn != 256)):
+            raise ValueError(f"no reference variant {dtype}/{layout}/128x{bn}/cluster {cluster}/tma_store {tma_store}")
+        self.dtype, self.layout, self.bn, self.cluster, self.tma_store = dtype, layout, bn, cluster, tma_store
         self.group_m = group_m or max(16 // cluster, 1)
-        self.name = kernel_name(dtype, layout, bn, cluster)
-        self.smem = smem_bytes(bn)
+        self.name = kernel_name(dtype, layout, bn, cluster, tma_store)
+        self.smem = smem_bytes(bn, tma_store)
         self._func = None
         self._maps: dict = {}
 
-    def tensor_maps(self, a, b) -> tuple:
-        """(A map, B map) for these tensors, cached on (pointer, shape, stride)."""
-        key = (a.data_ptr(), tuple(a.shape), tuple(a.stride()), b.data_ptr(), tuple(b.shape), tuple(b.stride()))
+    def tensor_maps(self, a, b, c) -> tuple:
+        """(A, B, C) kernel arguments for these tensors, cached on (pointer, shape, stride)."""
+        key = tuple((t.data_ptr(), tuple(t.shape), tuple(t.stride())) for t in (a, b, c))
         maps = self._maps.get(key)
         if maps is None:
             ta = tensor_map_2d(a, BM, BK)
@@ -78,7 +80,10 @@ class ReferenceGemm:
                 tb = tensor_map_2d(b, self.bn // self.cluster, BK)
             else:  # B is K x N: 64 x 64 boxes, one per 128-byte column panel
                 tb = tensor_map_2d(b, BK, 64)
-            maps = self._maps[key] = (ta, tb)
+            # C: 64 x 64 store boxes. With N % 8 != 0 rows are not 16-byte aligned, TMA cannot store them, and the
+            # kernel uses its register epilogue without reading this (zeroed) argument.
+            tc = tensor_map_2d(c, 64, 64).kernel_arg() if self.tma_store and c.shape[1] % 8 == 0 else None
+            maps = self._maps[key] = (ta.kernel_arg(), tb.kernel_arg(), tc or (ctypes.c_char * 128)())
         return maps
 
     def grid(self, m: int, n: int) -> int:
@@ -102,9 +107,9 @@ class ReferenceGemm:
             raise ValueError(f"{self.name} takes {self.dtype} a, b and a contiguous {self.dtype} c")
         if self._func is None:
             self._func = _function(self.name, self.smem)
-        ta, tb = self.tensor_maps(a, b)
-        args = [ta.kernel_arg(), tb.kernel_arg(), ctypes.c_void_p(c.data_ptr()), ctypes.c_int(m), ctypes.c_int(n),
-                ctypes.c_int(k), ctypes.c_int(self.group_m)]
+        ta, tb, tc = self.tensor_maps(a, b, c)
+        args = [ta, tb, tc, ctypes.c_void_p(c.data_ptr()), ctypes.c_int(m), ctypes.c_int(n), ctypes.c_int(k),
+                ctypes.c_int(self.group_m)]
         params = (ctypes.c_void_p * len(args))(*[ctypes.addressof(x) for x in args])
         if stream is None:
             stream = torch.cuda.current_stream().cuda_stream

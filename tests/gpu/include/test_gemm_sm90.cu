@@ -33,12 +33,15 @@ constexpr int kConsumerWarps = 8;
 constexpr int kProducerRegs = 40;
 constexpr int kConsumerRegs = 232;
 
-template <int BN, int STAGES>
+template <int BN, int STAGES, bool TMA_STORE>
 struct Smem {
     static constexpr uint32_t kABytes = kBM * kBK * 2;  // SmemTile<128, 64, 2>: 16 KiB
     static constexpr uint32_t kBBytes = BN * kBK * 2;   // SmemTile<BN, 64, 2> (NT) or SmemTile<64, BN, 2> (NN)
     static constexpr uint32_t kStageBytes = kABytes + kBBytes;
-    static constexpr uint32_t kBarrierOffset = STAGES * kStageBytes;
+    // TMA-store epilogue: per consumer warpgroup two 64 x 64 staging tiles (SmemTile<64, 64, 2>, 8 KiB each).
+    static constexpr uint32_t kCBytes = 64 * 64 * 2;
+    static constexpr uint32_t kCOffset = STAGES * kStageBytes;
+    static constexpr uint32_t kBarrierOffset = kCOffset + (TMA_STORE ? 2 * 2 * kCBytes : 0);
     // + 1024 so that the ring can start on a 1024-byte boundary (the 128B swizzle repeat) wherever the dynamic
     // shared memory window begins.
     static constexpr uint32_t kBytes = kBarrierOffset + 2 * STAGES * 8 + 1024;
@@ -56,16 +59,18 @@ __device__ __forceinline__ void rasterize(int tile, int num_m_cl, int num_n, int
     nb = local / rows;
 }
 
-template <class T, bool B_K_MAJOR, int BN, int STAGES, int CLUSTER_M>
+template <class T, bool B_K_MAJOR, int BN, int STAGES, int CLUSTER_M, bool TMA_STORE>
 __device__ __forceinline__ void gemm_sm90_body(const CUtensorMap* tmap_a, const CUtensorMap* tmap_b,
-                                               T* __restrict__ C, int M, int N, int K, int group_m) {
+                                               const CUtensorMap* tmap_c, T* __restrict__ C, int M, int N, int K,
+                                               int group_m) {
     static_assert(BN % 64 == 0 && BN <= 256, "BN must be 64, 128, 192 or 256");
     static_assert(CLUSTER_M == 1 || CLUSTER_M == 2, "CLUSTER_M must be 1 or 2");
     static_assert((BN / 64) % CLUSTER_M == 0, "each CTA of a cluster loads an equal share of B");
-    using L = Smem<BN, STAGES>;
+    using L = Smem<BN, STAGES, TMA_STORE>;
 
     extern __shared__ __align__(1024) uint8_t smem_raw[];
-    const uint32_t base = (smem_u32addr(smem_raw) + 1023u) & ~1023u;
+    const uint32_t raw = smem_u32addr(smem_raw);
+    const uint32_t base = (raw + 1023u) & ~1023u;
     const uint32_t a_smem = base;                       // stage s: a_smem + s * kABytes
     const uint32_t b_smem = base + STAGES * L::kABytes;  // stage s: b_smem + s * kBBytes
     const uint32_t full_bar = base + L::kBarrierOffset;  // stage s: full_bar + 8 s
@@ -212,10 +217,39 @@ __device__ __forceinline__ void gemm_sm90_body(const CUtensorMap* tmap_a, const 
                 release(prev);
             }
 
-            // Epilogue: the accumulator contract of gemm_sm90.cuh, rows/columns beyond M/N skipped. Pairs of
-            // adjacent columns go out as one 32-bit store when N is even (the pair is then 4-byte aligned).
             const int row0 = m0 + cw * 64;
             const int col0 = nb * BN;
+            if (TMA_STORE && N % 8 == 0) {
+                // Epilogue through shared memory: 64-column chunks of this warpgroup's 64 x BN slab go to one of
+                // its two staging tiles (SmemTile<64, 64, 2>, the 128B-swizzled layout TMA reads; each warp's
+                // 8 rows x 16 bytes land in 8 distinct bank groups), then one thread stores the chunk with TMA,
+                // which skips rows/columns beyond M/N and runs while the next tile's mainloop starts.
+                const uint32_t stage0 = base + L::kCOffset + cw * 2 * L::kCBytes;
+                uint8_t* stage0_ptr = smem_raw + (stage0 - raw);
+#pragma unroll
+                for (int ch = 0; ch < BN / 64; ++ch) {
+                    const int buf = ch % 2;
+                    if (t == 0) {
+                        cp_async_bulk_wait_group_read<1>();  // the store that last read `buf` is done with it
+                    }
+                    bar_sync(1 + cw, 128);
+#pragma unroll
+                    for (int i = ch * 32; i < ch * 32 + 32; i += 2) {
+                        const int off = SmemTile<64, 64, 2>::offset(wgmma_acc_row(i, t), wgmma_acc_col(i, t) - ch * 64);
+                        *reinterpret_cast<uint32_t*>(stage0_ptr + buf * L::kCBytes + 2 * off) =
+                            pack2<T>(acc[i], acc[i + 1]);
+                    }
+                    fence_proxy_async_shared_cta();  // st.shared before the TMA (async proxy) reads them
+                    bar_sync(1 + cw, 128);
+                    if (t == 0) {
+                        cp_async_bulk_tensor_2d_global_shared(tmap_c, col0 + ch * 64, row0, stage0 + buf * L::kCBytes);
+                        cp_async_bulk_commit_group();
+                    }
+                }
+                continue;
+            }
+            // Epilogue from registers: the accumulator contract of gemm_sm90.cuh, rows/columns beyond M/N skipped.
+            // Pairs of adjacent columns go out as one 32-bit store when N is even (the pair is then 4-byte aligned).
 #pragma unroll
             for (int i = 0; i < BN / 2; i += 2) {
                 const int r = row0 + wgmma_acc_row(i, t);
@@ -235,34 +269,47 @@ __device__ __forceinline__ void gemm_sm90_body(const CUtensorMap* tmap_a, const 
                 }
             }
         }
+        if (TMA_STORE && t == 0) {
+            cp_async_bulk_wait_group<0>();  // the last stores must have read their staging tiles before exit
+        }
     }
 }
 
 }  // namespace
 
-// One entry point per variant: gemm_sm90_<dtype>_<nt|nn>_128x<BN>x64_s<STAGES>_c<CLUSTER_M>.
-#define TILEC_GEMM_SM90_KERNEL(T, TN, LAYOUT, B_K_MAJOR, BN, STAGES, CLUSTER_M)                                   \
+// One entry point per variant: gemm_sm90_<dtype>_<nt|nn>_128x<BN>x64_s<STAGES>_c<CLUSTER_M>[_tma]; the _tma
+// variants store C through shared memory with TMA (when N % 8 == 0, else from registers like the others).
+#define TILEC_GEMM_SM90_KERNEL(T, TN, LAYOUT, B_K_MAJOR, BN, STAGES, CLUSTER_M, EPI, TMA_STORE)                 \
     extern "C" __global__ void __launch_bounds__(kThreads, 1)                                                     \
-        gemm_sm90_##TN##_##LAYOUT##_128x##BN##x64_s##STAGES##_c##CLUSTER_M(                                       \
-            const __grid_constant__ CUtensorMap tmap_a, const __grid_constant__ CUtensorMap tmap_b, T* C, int M, \
-            int N, int K, int group_m) {                                                                          \
-        gemm_sm90_body<T, B_K_MAJOR, BN, STAGES, CLUSTER_M>(&tmap_a, &tmap_b, C, M, N, K, group_m);              \
+        gemm_sm90_##TN##_##LAYOUT##_128x##BN##x64_s##STAGES##_c##CLUSTER_M##EPI(                                  \
+            const __grid_constant__ CUtensorMap tmap_a, const __grid_constant__ CUtensorMap tmap_b,              \
+            const __grid_constant__ CUtensorMap tmap_c, T* C, int M, int N, int K, int group_m) {                 \
+        gemm_sm90_body<T, B_K_MAJOR, BN, STAGES, CLUSTER_M, TMA_STORE>(&tmap_a, &tmap_b, &tmap_c, C, M, N, K,     \
+                                                                        group_m);                                 \
     }
 
 // The 128x256 variants are the performance targets; 128x128 keeps more stages in flight for small problems.
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 256, 4, 1)
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 256, 4, 1)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 256, 4, 1)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 256, 4, 1)
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 256, 4, 2)
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 256, 4, 2)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 256, 4, 2)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 256, 4, 2)
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 128, 6, 1)
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 128, 6, 1)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 128, 6, 1)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 128, 6, 1)
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 128, 6, 2)
-TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 128, 6, 2)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 128, 6, 2)
-TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 128, 6, 2)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 256, 4, 1, , false)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 256, 4, 1, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 256, 4, 1, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 256, 4, 1, , false)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 256, 4, 2, , false)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 256, 4, 2, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 256, 4, 2, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 256, 4, 2, , false)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 256, 4, 1, _tma, true)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 256, 4, 1, _tma, true)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 256, 4, 1, _tma, true)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 256, 4, 1, _tma, true)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 256, 4, 2, _tma, true)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 256, 4, 2, _tma, true)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 256, 4, 2, _tma, true)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 256, 4, 2, _tma, true)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 128, 6, 1, , false)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 128, 6, 1, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 128, 6, 1, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 128, 6, 1, , false)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nt, true, 128, 6, 2, , false)
+TILEC_GEMM_SM90_KERNEL(half_t, f16, nn, false, 128, 6, 2, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nt, true, 128, 6, 2, , false)
+TILEC_GEMM_SM90_KERNEL(bfloat16_t, bf16, nn, false, 128, 6, 2, , false)
