@@ -68,6 +68,7 @@ class ReferenceGemm:
         self.name = kernel_name(dtype, layout, bn, cluster, tma_store)
         self.smem = smem_bytes(bn, tma_store)
         self._func = None
+        self._resident: int | None = None
         self._maps: dict = {}
 
     def tensor_maps(self, a, b, c) -> tuple:
@@ -86,11 +87,24 @@ class ReferenceGemm:
             maps = self._maps[key] = (ta.kernel_arg(), tb.kernel_arg(), tc or (ctypes.c_char * 128)())
         return maps
 
+    def resident_clusters(self) -> int:
+        """How many clusters of this kernel fit on the GPU at once (the persistent grid must not exceed it, or the
+        last clusters would run after a whole wave): cuOccupancyMaxActiveClusters, else SMs / cluster size."""
+        if self._resident is None:
+            sms = _sm_count(driver.current_device())
+            self._resident = sms // self.cluster
+            fn = getattr(driver.lib(), "cuOccupancyMaxActiveClusters", None)
+            if fn is not None and self.cluster > 1:
+                cfg = driver.make_launch_config((sms, 1, 1), (THREADS, 1, 1), self.smem, (self.cluster, 1, 1))
+                n = ctypes.c_int()
+                if fn(ctypes.byref(n), ctypes.c_void_p(self._func), ctypes.byref(cfg)) == 0 and n.value > 0:
+                    self._resident = min(self._resident, n.value)
+        return self._resident
+
     def grid(self, m: int, n: int) -> int:
         num_m = -(-m // BM)
         tiles = -(-num_m // self.cluster) * -(-n // self.bn)
-        sms = _sm_count(driver.current_device())
-        return max(min(tiles, sms // self.cluster), 1) * self.cluster
+        return max(min(tiles, self.resident_clusters()), 1) * self.cluster
 
     def __call__(self, a, b, c, stream: int | None = None) -> None:
         import torch
