@@ -2,6 +2,10 @@
 
 Runtime M, N, K (symbolic dims); ragged sizes are handled by the kernel's boundary predicates. The 16-byte
 cp.async copies need the row pitches (K, and N for NN) to be multiples of 8 elements; the dispatch stub checks.
+That also covers the sm90a variants' TMA descriptors (16-byte aligned bases, row strides multiples of 16 bytes).
+
+Two lowerings: "sm80" (cp.async + mma.sync; every arch) and "sm90a" (TMA producer warpgroup + mbarriers + wgmma
+consumers; sm_90a only, entry parameters end with one CUtensorMap per LaunchSpec.tensor_maps entry, for A and B).
 """
 from __future__ import annotations
 
@@ -19,8 +23,11 @@ _DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
 
 
 def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_dtype=None,
-           accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0):
-    """The tile program: one (block_M x block_N) tile of C per block, a cp.async pipeline over K."""
+           accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0, smem_epilogue=False):
+    """The tile program: one (block_M x block_N) tile of C per block, a software pipeline over K.
+
+    smem_epilogue: stage C through shared memory so the global stores are whole 16-byte rows.
+    """
     out_dtype = out_dtype or dtype
     b_shape = (N, K) if trans_b else (K, N)
     b_tile = (block_N, block_K) if trans_b else (block_K, block_N)
@@ -41,7 +48,12 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
                 else:
                     T.copy(B[k * block_K, bx * block_N], B_shared)
                 T.gemm(A_shared, B_shared, C_local, transpose_B=trans_b)
-            T.copy(C_local, C[by * block_M, bx * block_N])
+            if smem_epilogue:
+                C_shared = T.alloc_shared((block_M, block_N), out_dtype)
+                T.copy(C_local, C_shared)
+                T.copy(C_shared, C[by * block_M, bx * block_N])
+            else:
+                T.copy(C_local, C[by * block_M, bx * block_N])
 
     return main
 
@@ -59,12 +71,25 @@ class TileConfig:
     max_m: int = 0
 
 
-# Preference order: the first config that admits M and runs on the device wins.
+# Tile configs of the sm80 lowering (cp.async + mma.sync; runs on every arch we build).
+SMALL_M = TileConfig(64, 64, 64, 4, 128, max_m=64)  # decode-like M: more blocks along N
 CONFIGS = (
-    TileConfig(64, 64, 64, 4, 128, max_m=64),    # decode-like M: more blocks along N
+    SMALL_M,
     TileConfig(256, 128, 64, 3, 256),            # large tiles: needs ~144 KiB smem (sm_80, sm_90, sm_100)
     TileConfig(128, 128, 32, 4, 128),            # fits the 99 KiB of sm_86/89/120
 )
+# The sm90a lowering (TMA producer warpgroup + mbarriers + wgmma consumers; launches threads + 128 = 384 threads,
+# ~194 KiB smem, two TMA tensor maps) runs on compute capability 9.0 only.
+SM90A_CONFIGS = (TileConfig(128, 256, 64, 4, 256, swizzle=8),)
+
+# Preference order within each (dtype, layout) group: the first (config, lowering) that admits M and runs on the
+# device wins. Small M keeps the sm80 small tile (more blocks); otherwise sm_90a takes its TMA/wgmma kernel.
+SCHEDULE = (
+    (SMALL_M, "sm80"),
+    *((c, "sm90a") for c in SM90A_CONFIGS),
+    *((c, "sm80") for c in CONFIGS if c is not SMALL_M),
+)
+_LOWERING_ARCHS = {"sm80": (), "sm90a": ("sm_90a",)}
 
 
 @dataclass(frozen=True)
@@ -95,16 +120,37 @@ def variants() -> list[GemmVariant]:
     out = []
     for dtype in _DTYPES:
         for trans_b in (False, True):
-            for c in CONFIGS:
-                out.append(GemmVariant(name=_name(dtype, trans_b, c, "sm80"), lowering="sm80",
-                                       dtype=dtype, trans_b=trans_b, config=c))
+            for c, lowering in SCHEDULE:
+                out.append(GemmVariant(name=_name(dtype, trans_b, c, lowering), lowering=lowering,
+                                       archs=_LOWERING_ARCHS[lowering], dtype=dtype, trans_b=trans_b, config=c))
     return out
 
 
-def select(M: int, dtype: str, trans_b: bool, runnable=lambda v: True) -> GemmVariant | None:
-    """The variant the C++ stub picks: the first of the (dtype, layout) group that admits M and can run."""
+def runs_on(v: GemmVariant, cc: tuple[int, int]) -> bool:
+    """Whether the variant's code can run on compute capability `cc` (the C++ arch rule, shared memory aside): a
+    variant restricted to an `a` arch (the sm90a ones: sm_90a) only on exactly that cc; sm80 ones on any cc >= 8.0
+    (the build makes cubins or PTX for every arch it targets)."""
+    from tilec.toolchain.arch import parse_target
+
+    cc = tuple(cc)
+    if not v.archs:
+        return cc >= (8, 0)
+    for t in map(parse_target, v.archs):
+        if (t.cc == cc) if t.suffix == "a" else (t.cc[0] == cc[0] and cc[1] >= t.cc[1]):
+            return True
+    return False
+
+
+def select(M: int, dtype: str, trans_b: bool, runnable=lambda v: True, cc: tuple[int, int] | None = None
+           ) -> GemmVariant | None:
+    """The variant the C++ stub picks: the first of the (dtype, layout) group that admits M and can run.
+
+    runnable(v): whether the build holds it and the device can run it (archs, shared memory); cc, when given,
+    also applies the arch rule for that compute capability (runs_on). Without either every variant counts as
+    runnable, so a large M picks the sm90a variant.
+    """
     for v in variants():
         if v.dtype == dtype and v.trans_b == trans_b and (v.config.max_m == 0 or M <= v.config.max_m) \
-                and runnable(v):
+                and (cc is None or runs_on(v, cc)) and runnable(v):
             return v
     return None

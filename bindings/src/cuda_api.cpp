@@ -97,6 +97,7 @@ void load() {
     a.cuLibraryGetKernel = nullptr;
     a.cuKernelGetFunction = nullptr;
   }
+  if (!resolve(r, a.cuTensorMapEncodeTiled, "cuTensorMapEncodeTiled")) a.cuTensorMapEncodeTiled = nullptr;
   CUresult rc = a.cuInit(0);
   if (rc != CUDA_SUCCESS) {
     g_load_error = "the CUDA driver found no usable GPU: cuInit failed with " + rc_text(a, rc) +

@@ -25,6 +25,7 @@ using CUkernel = struct CUkern_st*;
 using CUstream = struct CUstream_st*;
 
 constexpr CUresult CUDA_SUCCESS = 0;
+constexpr CUresult CUDA_ERROR_INVALID_VALUE = 1;
 constexpr CUresult CUDA_ERROR_NOT_INITIALIZED = 3;
 constexpr CUresult CUDA_ERROR_DEVICE_UNAVAILABLE = 46;
 constexpr CUresult CUDA_ERROR_NO_DEVICE = 100;
@@ -67,6 +68,21 @@ struct CUlaunchConfig {  // cuda.h: CUlaunchConfig_st
 };
 static_assert(sizeof(CUlaunchAttribute) == 72 && sizeof(CUlaunchConfig) == 56, "CUDA struct layout");
 
+// TMA descriptors (cuda.h: CUtensorMap_st, alignas(128) since CUDA 12.x; alignas(64) before). 128 opaque bytes,
+// passed to a `const __grid_constant__ CUtensorMap` kernel parameter by value.
+struct alignas(128) CUtensorMap {
+  unsigned long long opaque[16];
+};
+static_assert(sizeof(CUtensorMap) == 128, "CUtensorMap is 128 bytes");
+constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6;
+constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7;
+constexpr int CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
+constexpr int CU_TENSOR_MAP_INTERLEAVE_NONE = 0;
+constexpr int CU_TENSOR_MAP_SWIZZLE_NONE = 0;
+constexpr int CU_TENSOR_MAP_SWIZZLE_128B = 3;
+constexpr int CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3;
+constexpr int CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;  // out-of-bounds elements read as zero
+
 // The entry points, with cuda.h's signatures. Optional ones (absent from older drivers) may be null.
 struct Api {
   CUresult (*cuInit)(unsigned);
@@ -91,6 +107,10 @@ struct Api {
   CUresult (*cuLibraryLoadData)(CUlibrary*, const void*, void*, void**, unsigned, void*, void**, unsigned);
   CUresult (*cuLibraryGetKernel)(CUkernel*, CUlibrary, const char*);
   CUresult (*cuKernelGetFunction)(CUfunction*, CUkernel);
+  // CUDA >= 12.0 (TMA, sm_90); null on older drivers (kernels with tensor maps then fail with a clear message).
+  // Enums (data type, interleave, swizzle, L2 promotion, OOB fill) are plain ints here.
+  CUresult (*cuTensorMapEncodeTiled)(CUtensorMap*, int, unsigned, void*, const unsigned long long*,
+                                     const unsigned long long*, const unsigned*, const unsigned*, int, int, int, int);
 };
 
 // Raised when no usable driver or GPU exists (Python: tilekernels.NoGPUError).

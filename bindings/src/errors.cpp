@@ -4,6 +4,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "cuda_api.h"
@@ -53,6 +54,8 @@ void set_python_error() {
     e.set_error();
   } catch (const std::bad_alloc&) {
     PyErr_NoMemory();
+  } catch (const std::invalid_argument& e) {  // an argument the kernels cannot take (the message says why)
+    PyErr_SetString(PyExc_ValueError, e.what());
   } catch (const std::exception& e) {
     PyErr_SetString(PyExc_RuntimeError, (std::string("tilekernels: ") + e.what() +
                                          (std::string(e.what()).find("internal error") == std::string::npos

@@ -13,7 +13,8 @@ void init_error_classes();
 
 // Sets the Python error for the exception in flight (call inside a catch block): cu::NoGPU → NoGPUError,
 // cu::CudaFailure → CudaError / UnsupportedGPUError (with attributes error_name, code, call, kernel), pybind11's
-// exceptions → theirs, anything else → RuntimeError "internal error, please report".
+// exceptions → theirs, std::invalid_argument → ValueError (its message as is), anything else → RuntimeError
+// "internal error, please report".
 void set_python_error();
 
 // For py::register_exception_translator: handles our C++ types, rethrows the rest.

@@ -5,6 +5,18 @@
 
 namespace tilekernels {
 enum DType : int { kFloat16 = 0, kBFloat16 = 1, kFloat32 = 2 };
+// One TMA descriptor the launch encodes (cuTensorMapEncodeTiled) and passes by value after the int32 dims.
+struct TmapInfo {
+  int tensor;               // index into the kernel's tensor args (whose pointer is the global address)
+  int dtype;                // CUtensorMapDataType (6 float16, 9 bfloat16, 7 float32, ...)
+  int rank;                 // 1..5
+  unsigned box[5];          // box dims, innermost first (rank entries)
+  int swizzle;              // CUtensorMapSwizzle (0 none, 1 32B, 2 64B, 3 128B)
+  // Global dims (innermost first, rank entries) and byte strides of dims 1..rank-1 (rank - 1 entries), from the
+  // family dims (DIMS order, as for grid).
+  void (*shape)(const long long* d, unsigned long long dims[5], unsigned long long strides[5]);
+};
+constexpr int kMaxTmaps = 4;
 struct KernelInfo {
   const char* name;        // variant name
   const char* fatbin;      // file name, relative to the package's fatbins/ directory
@@ -13,10 +25,12 @@ struct KernelInfo {
   unsigned smem_bytes;     // dynamic shared memory (set the attribute above 48 KiB)
   unsigned cluster[3];
   const char* archs;       // ';'-joined real archs with cubins in the fatbin, then PTX ("sm_80;sm_90a;compute_120")
-  int n_tensors;           // kernel args: n_tensors pointers, then n_dims int32 values
+  int n_tensors;           // kernel args: n_tensors pointers, then n_dims int32 values, then n_tmaps CUtensorMaps
   int n_dims;
   int dim_order[8];        // kernel int arg i = family dim dim_order[i]
   void (*grid)(const long long* dims, unsigned out[3]);  // dims in the family's DIMS order
+  int n_tmaps;             // then n_tmaps CUtensorMap (128 bytes each, by value), in this order
+  TmapInfo tmaps[kMaxTmaps];
 };
 struct GemmVariant {        // one row of kGemm; fields after `kernel` come from Variant.cpp_fields()
   const KernelInfo* kernel;

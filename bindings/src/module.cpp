@@ -48,6 +48,17 @@ py::list kernels() {
     d["smem_bytes"] = info.smem_bytes;
     d["cluster"] = py::make_tuple(info.cluster[0], info.cluster[1], info.cluster[2]);
     d["archs"] = split_archs(info.archs);
+    py::list tmaps;
+    for (int j = 0; j < info.n_tmaps && j < kMaxTmaps; ++j) {
+      const TmapInfo& t = info.tmaps[j];
+      py::dict m;
+      m["tensor"] = t.tensor;
+      m["data_type"] = t.dtype;
+      m["box"] = std::vector<unsigned>(t.box, t.box + (t.rank > 0 && t.rank <= 5 ? t.rank : 0));
+      m["swizzle"] = t.swizzle;
+      tmaps.append(m);
+    }
+    d["tensor_maps"] = tmaps;
     d["family"] = py::none();
     for (int i = 0; i < catalogue_gemm_count(); ++i) {
       const GemmVariant& r = catalogue_gemm()[i];
@@ -119,6 +130,31 @@ py::object last_launch() {
   d["cluster"] = py::make_tuple(r.cluster[0], r.cluster[1], r.cluster[2]);
   d["tensors"] = r.tensors;
   d["ints"] = r.ints;
+  py::list tmaps;
+  for (const FakeTmap& t : r.tmaps) {
+    py::dict m;
+    m["data_type"] = t.data_type;
+    m["rank"] = t.rank;
+    m["address"] = t.address;
+    m["dims"] = t.dims;
+    m["strides"] = t.strides;
+    m["box"] = t.box;
+    m["element_strides"] = t.element_strides;
+    m["interleave"] = t.interleave;
+    m["swizzle"] = t.swizzle;
+    m["l2_promotion"] = t.l2_promotion;
+    m["oob_fill"] = t.oob_fill;
+    unsigned char bytes[128];
+    fake_tensor_map_bytes(t, bytes);
+    m["fake_bytes"] = py::bytes(reinterpret_cast<const char*>(bytes), 128);
+    tmaps.append(m);
+  }
+  d["tmaps"] = tmaps;
+  py::list params;
+  for (const std::string& p : r.params) params.append(py::bytes(p));
+  d["params"] = params;
+  d["param_addrs"] = r.param_addrs;
+  d["encodes"] = r.encodes;
   d["stream"] = r.stream;
   d["count"] = r.count;
   return d;
@@ -228,4 +264,12 @@ PYBIND11_MODULE(_C, m) {
   m.def("dlpack_info", &dlpack_info, py::arg("capsule"),
         "(ptr, shape, strides | None, dtype, device_type, device_id) of a DLPack capsule (not consumed).");
   m.def("_test_last_launch", &last_launch, "Tests only: the last recorded launch (dict) or None.");
+  m.def("_test_fail_encode", &set_fake_encode_result, py::arg("rc"),
+        "Tests only: the CUresult the test mode's cuTensorMapEncodeTiled returns (0: success).");
+  m.def(
+      "_test_launch",
+      [](const std::string& kernel, const std::vector<long long>& dims, const std::vector<unsigned long long>& tensors,
+         const std::string& hint) { test_launch(kernel, dims, tensors, hint.c_str()); },
+      py::arg("kernel"), py::arg("dims"), py::arg("tensors"), py::arg("tma_hint") = "",
+      "Tests only (test mode): launch a catalogue kernel with these family dims and tensor pointers, unchecked.");
 }

@@ -3,10 +3,12 @@
 #include "runtime.h"
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 
 #include "catalogue.h"
 
@@ -83,6 +85,7 @@ std::atomic<bool> g_test{false};
 Device g_fake;
 std::mutex g_fake_mutex;
 FakeLaunch g_fake_launch;
+std::atomic<int> g_fake_encode_rc{0};  // what the fake cuTensorMapEncodeTiled returns (tests of the error path)
 
 void init_device(Device& d, int ordinal) {
   const Api& a = api();
@@ -131,7 +134,190 @@ std::string read_file(const std::string& path, const char* kernel) {
   throw e;
 }
 
+// -- TMA tensor maps --
+
+// Element bytes of each CUtensorMapDataType up to TFLOAT32_FTZ (0 for the packed types we never emit).
+constexpr int kTmapElemBytes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
+constexpr int kTmapDataTypes = static_cast<int>(sizeof(kTmapElemBytes) / sizeof(kTmapElemBytes[0]));
+
+// The cache key: everything cuTensorMapEncodeTiled gets that varies per call (the rest is fixed per (kernel, map)).
+// All fields are 8-byte aligned, so the struct has no padding and compares with memcmp.
+struct TmapKey {
+  int kernel, map;
+  unsigned long long address;
+  unsigned long long dims[5], strides[4];
+};
+static_assert(sizeof(TmapKey) == 88, "TmapKey must have no padding (memcmp)");
+
+// A small 2-way set-associative cache of encoded maps: a hit is one shape() call, a hash, an uncontended mutex and
+// a 128-byte copy. Bounded (kTmapSets * 2 maps); a miss encodes outside the lock and replaces the set's older way.
+constexpr int kTmapSets = 64;
+struct TmapSet {
+  std::mutex mutex;
+  unsigned char next = 0;  // the way a miss replaces (the one not used last)
+  bool valid[2] = {false, false};
+  TmapKey key[2];
+  CUtensorMap map[2];
+};
+TmapSet g_tmap_cache[kTmapSets];
+
+unsigned tmap_set(const TmapKey& key) {
+  unsigned long long h = key.address ^ (static_cast<unsigned long long>(key.kernel) << 40) ^
+                         (static_cast<unsigned long long>(key.map) << 56);
+  for (unsigned long long v : key.dims) h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
+  h ^= key.strides[0] * 0xC2B2AE3D27D4EB4FULL;
+  return static_cast<unsigned>((h ^ (h >> 29) ^ (h >> 47)) % kTmapSets);
+}
+
+void clear_tmap_cache() {
+  for (TmapSet& set : g_tmap_cache) {
+    std::lock_guard<std::mutex> lock(set.mutex);
+    set.valid[0] = set.valid[1] = false;
+  }
+}
+
+std::string list_str(const unsigned long long* v, int n) {
+  std::string s = "[";
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+// Fills key (address, dims, strides) for map j of kernel k and checks the TMA rules the driver would reject with
+// a bare CUDA_ERROR_INVALID_VALUE. Throws std::invalid_argument naming the kernel and tensor.
+void tmap_key(int k, int j, const KernelInfo& info, const long long* dims, const CUdeviceptr* tensors,
+              const char* hint, TmapKey& key) {
+  const TmapInfo& t = info.tmaps[j];
+  if (t.tensor < 0 || t.tensor >= info.n_tensors || t.rank < 1 || t.rank > 5 || t.dtype < 0 ||
+      t.dtype >= kTmapDataTypes || !t.shape)
+    throw std::logic_error(std::string("kernel '") + info.name + "' tensor map " + std::to_string(j) +
+                           " is malformed (tensor " + std::to_string(t.tensor) + ", rank " + std::to_string(t.rank) +
+                           ", data type " + std::to_string(t.dtype) + "; internal error)");
+  std::memset(&key, 0, sizeof(key));
+  key.kernel = k;
+  key.map = j;
+  key.address = tensors[t.tensor];
+  unsigned long long strides[5] = {0, 0, 0, 0, 0};
+  t.shape(dims, key.dims, strides);
+  for (int i = 0; i + 1 < t.rank; ++i) key.strides[i] = strides[i];
+  for (int i = t.rank; i < 5; ++i) key.dims[i] = 0;
+  const int esize = kTmapElemBytes[t.dtype];
+  std::string where = std::string("tilekernels: kernel '") + info.name + "' reads tensor " +
+                      std::to_string(t.tensor) + " through a TMA descriptor (dims " + list_str(key.dims, t.rank) +
+                      ", byte strides " + list_str(key.strides, t.rank - 1) + "), but ";
+  std::string tail = hint && *hint ? std::string("; ") + hint : std::string();
+  if (key.address % 16)
+    throw std::invalid_argument(where + "its address " + std::to_string(key.address) +
+                                " is not 16-byte aligned (TMA requires it)" + tail);
+  for (int i = 0; i < t.rank; ++i)
+    if (key.dims[i] < 1 || key.dims[i] > (1ULL << 32))
+      throw std::invalid_argument(where + "dim " + std::to_string(i) + " is " + std::to_string(key.dims[i]) +
+                                  " (TMA needs 1..2^32)" + tail);
+  unsigned long long inner = static_cast<unsigned long long>(esize) * key.dims[0];
+  for (int i = 0; i + 1 < t.rank; ++i) {
+    unsigned long long s = key.strides[i];
+    if (s % 16 || s == 0 || s >= (1ULL << 40))
+      throw std::invalid_argument(where + "the stride of dim " + std::to_string(i + 1) + " is " + std::to_string(s) +
+                                  " bytes, not a positive multiple of 16 below 2^40 (TMA requires it)" + tail);
+    if (s < inner)
+      throw std::invalid_argument(where + "the stride of dim " + std::to_string(i + 1) + " (" + std::to_string(s) +
+                                  " bytes) is smaller than the " + std::to_string(inner) +
+                                  " bytes the dims inside it span" + tail);
+    inner = s * key.dims[i + 1];
+  }
+}
+
+FakeTmap fake_args(const TmapInfo& t, const TmapKey& key) {
+  FakeTmap f;
+  f.data_type = t.dtype;
+  f.rank = static_cast<unsigned>(t.rank);
+  f.address = key.address;
+  f.dims.assign(key.dims, key.dims + t.rank);
+  f.strides.assign(key.strides, key.strides + (t.rank - 1));
+  f.box.assign(t.box, t.box + t.rank);
+  f.element_strides.assign(t.rank, 1u);
+  f.interleave = CU_TENSOR_MAP_INTERLEAVE_NONE;
+  f.swizzle = t.swizzle;
+  f.l2_promotion = CU_TENSOR_MAP_L2_PROMOTION_L2_256B;
+  f.oob_fill = CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE;
+  return f;
+}
+
+// Encodes map j of `info` (key from tmap_key: it names the kernel) into `out`, from the cache when it holds it.
+void tensor_map(int j, const KernelInfo& info, const TmapKey& key, CUtensorMap& out) {
+  TmapSet& set = g_tmap_cache[tmap_set(key)];
+  {
+    std::lock_guard<std::mutex> lock(set.mutex);
+    for (int w = 0; w < 2; ++w)
+      if (set.valid[w] && std::memcmp(&set.key[w], &key, sizeof(key)) == 0) {
+        out = set.map[w];
+        set.next = static_cast<unsigned char>(1 - w);
+        return;
+      }
+  }
+  const TmapInfo& t = info.tmaps[j];
+  const unsigned ones[5] = {1, 1, 1, 1, 1};
+  CUresult rc;
+  if (test_mode()) {
+    rc = g_fake_encode_rc.load(std::memory_order_relaxed);
+    if (rc == CUDA_SUCCESS) fake_tensor_map_bytes(fake_args(t, key), reinterpret_cast<unsigned char*>(out.opaque));
+    std::lock_guard<std::mutex> lock(g_fake_mutex);
+    ++g_fake_launch.encodes;
+  } else {
+    const Api& a = api();
+    if (!a.cuTensorMapEncodeTiled)
+      throw CudaFailure(std::string("kernel '") + info.name + "' needs cuTensorMapEncodeTiled (TMA), which the "
+                            "installed NVIDIA driver (CUDA " + driver_version_string() + ") lacks: update the driver",
+                        CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "cuTensorMapEncodeTiled", info.name);
+    rc = a.cuTensorMapEncodeTiled(&out, t.dtype, static_cast<unsigned>(t.rank), reinterpret_cast<void*>(key.address),
+                                  key.dims, key.strides, t.box, ones, CU_TENSOR_MAP_INTERLEAVE_NONE, t.swizzle,
+                                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  }
+  if (rc != CUDA_SUCCESS) {
+    std::string name = error_name(rc);
+    unsigned long long box[5];
+    for (int i = 0; i < t.rank; ++i) box[i] = t.box[i];
+    throw CudaFailure("cuTensorMapEncodeTiled failed for kernel '" + std::string(info.name) + "' (tensor map " +
+                          std::to_string(j) + " of tensor " + std::to_string(t.tensor) + ": address " +
+                          std::to_string(key.address) + ", data type " + std::to_string(t.dtype) + ", dims " +
+                          list_str(key.dims, t.rank) + ", byte strides " + list_str(key.strides, t.rank - 1) +
+                          ", box " + list_str(box, t.rank) + ", swizzle " + std::to_string(t.swizzle) + "): " + name +
+                          " (" + error_string(rc) + ")",
+                      rc, name, "cuTensorMapEncodeTiled", info.name);
+  }
+  std::lock_guard<std::mutex> lock(set.mutex);
+  int w = set.next;
+  set.key[w] = key;
+  set.map[w] = out;
+  set.valid[w] = true;
+  set.next = static_cast<unsigned char>(1 - w);
+}
+
 }  // namespace
+
+void fake_tensor_map_bytes(const FakeTmap& t, unsigned char out[128]) {
+  std::memset(out, 0, 128);
+  unsigned char* p = out;
+  auto put = [&p](const void* v, size_t n) {
+    std::memcpy(p, v, n);
+    p += n;
+  };
+  put("TKFAKEMP", 8);
+  put(&t.address, 8);
+  for (size_t i = 0; i < 5; ++i) {
+    unsigned long long v = i < t.dims.size() ? t.dims[i] : 0;
+    put(&v, 8);
+  }
+  for (size_t i = 0; i < 4; ++i) {
+    unsigned long long v = i < t.strides.size() ? t.strides[i] : 0;
+    put(&v, 8);
+  }
+  for (size_t i = 0; i < 5; ++i) {
+    unsigned v = i < t.box.size() ? t.box[i] : 0;
+    put(&v, 4);
+  }
+  int tail[5] = {t.data_type, static_cast<int>(t.rank), t.swizzle, t.l2_promotion, t.oob_fill};
+  put(tail, sizeof(tail));
+}
 
 void set_fatbin_dir(const std::string& dir) { g_fatbin_dir = dir; }
 const std::string& fatbin_dir() { return g_fatbin_dir; }
@@ -258,20 +444,37 @@ CUfunction load_function(int k, const Device& d) {
   return f;
 }
 
-void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tensors, CUstream stream) {
+void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tensors, CUstream stream,
+            const char* tma_hint) {
   const KernelInfo& info = catalogue_kernels()[k];
-  if (info.n_tensors < 0 || info.n_tensors > 8 || info.n_dims < 0 || info.n_dims > 8)
+  if (info.n_tensors < 0 || info.n_tensors > 8 || info.n_dims < 0 || info.n_dims > 8 || info.n_tmaps < 0 ||
+      info.n_tmaps > kMaxTmaps)
     throw std::logic_error(std::string("kernel '") + info.name + "' declares " + std::to_string(info.n_tensors) +
-                           " tensors and " + std::to_string(info.n_dims) + " dims (at most 8 each; internal error)");
+                           " tensors, " + std::to_string(info.n_dims) + " dims and " + std::to_string(info.n_tmaps) +
+                           " tensor maps (at most 8, 8 and " + std::to_string(kMaxTmaps) + "; internal error)");
   unsigned grid[3] = {1, 1, 1};
   info.grid(dims, grid);
   int ints[8];
-  void* params[16];
+  CUtensorMap maps[kMaxTmaps];  // alignas(128): each is passed by value (the driver copies it at the launch call)
+  TmapKey keys[kMaxTmaps];
+  void* params[8 + 8 + kMaxTmaps];
+  unsigned sizes[8 + 8 + kMaxTmaps];
   int np = 0;
-  for (int i = 0; i < info.n_tensors; ++i) params[np++] = const_cast<CUdeviceptr*>(&tensors[i]);
+  for (int i = 0; i < info.n_tensors; ++i) {
+    sizes[np] = sizeof(CUdeviceptr);
+    params[np++] = const_cast<CUdeviceptr*>(&tensors[i]);
+  }
   for (int i = 0; i < info.n_dims; ++i) {
     ints[i] = static_cast<int>(dims[info.dim_order[i]]);
+    sizes[np] = sizeof(int);
     params[np++] = &ints[i];
+  }
+  // Validate every map before encoding any (an argument error never leaves a half-built launch behind).
+  for (int j = 0; j < info.n_tmaps; ++j) tmap_key(k, j, info, dims, tensors, tma_hint, keys[j]);
+  for (int j = 0; j < info.n_tmaps; ++j) {
+    tensor_map(j, info, keys[j], maps[j]);
+    sizes[np] = sizeof(CUtensorMap);
+    params[np++] = &maps[j];
   }
   bool cluster = info.cluster[0] * info.cluster[1] * info.cluster[2] != 1;
   if (test_mode()) {
@@ -283,6 +486,14 @@ void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tenso
     r.smem = info.smem_bytes;
     r.tensors.assign(tensors, tensors + info.n_tensors);
     r.ints.assign(ints, ints + info.n_dims);
+    r.tmaps.clear();
+    for (int j = 0; j < info.n_tmaps; ++j) r.tmaps.push_back(fake_args(info.tmaps[j], keys[j]));
+    r.params.clear();
+    r.param_addrs.clear();
+    for (int i = 0; i < np; ++i) {
+      r.params.emplace_back(static_cast<const char*>(params[i]), sizes[i]);
+      r.param_addrs.push_back(reinterpret_cast<unsigned long long>(params[i]));
+    }
     r.stream = reinterpret_cast<unsigned long long>(stream);
     r.memset = false;
     ++r.count;
@@ -308,8 +519,14 @@ void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tenso
 void memset16(CUdeviceptr ptr, size_t n, CUstream stream) {
   if (test_mode()) {
     std::lock_guard<std::mutex> lock(g_fake_mutex);
-    g_fake_launch = FakeLaunch{"", {0, 0, 0}, 0, 0, {1, 1, 1}, {ptr}, {static_cast<long long>(n)},
-                               reinterpret_cast<unsigned long long>(stream), true, g_fake_launch.count + 1};
+    FakeLaunch r;
+    r.tensors = {ptr};
+    r.ints = {static_cast<long long>(n)};
+    r.stream = reinterpret_cast<unsigned long long>(stream);
+    r.memset = true;
+    r.count = g_fake_launch.count + 1;
+    r.encodes = g_fake_launch.encodes;
+    g_fake_launch = r;
     return;
   }
   check(api().cuMemsetD16Async(ptr, 0, n, stream), "cuMemsetD16Async");
@@ -340,10 +557,32 @@ void set_test_mode(bool on, int major, int minor, const std::string& name, int s
     for (int k = 0; k < nk; ++k) g_fake.usable[k] = unusable_reason(catalogue_kernels()[k], g_fake).empty();
   }
   g_fake_launch = FakeLaunch{};
+  g_fake_encode_rc.store(0, std::memory_order_relaxed);
+  clear_tmap_cache();  // fake descriptors must never reach a real launch (and each test starts cold)
   g_test.store(on, std::memory_order_release);
 }
 
 bool test_mode() { return g_test.load(std::memory_order_relaxed); }
+
+void set_fake_encode_result(int rc) { g_fake_encode_rc.store(rc, std::memory_order_relaxed); }
+
+void test_launch(const std::string& kernel, const std::vector<long long>& dims,
+                 const std::vector<unsigned long long>& tensors, const char* tma_hint) {
+  if (!test_mode()) throw std::logic_error("_C._test_launch needs the test mode (tests only)");
+  int nk = catalogue_kernel_count();
+  for (int k = 0; k < nk; ++k) {
+    const KernelInfo& info = catalogue_kernels()[k];
+    if (kernel != info.name) continue;
+    if (static_cast<int>(tensors.size()) != info.n_tensors || dims.size() > 8)
+      throw std::invalid_argument("_C._test_launch: kernel '" + kernel + "' takes " + std::to_string(info.n_tensors) +
+                                  " tensors and at most 8 dims");
+    long long d[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t i = 0; i < dims.size(); ++i) d[i] = dims[i];
+    launch(k, cached_function(k, device(0)), d, tensors.data(), nullptr, tma_hint);
+    return;
+  }
+  throw std::invalid_argument("_C._test_launch: no catalogue kernel named '" + kernel + "'");
+}
 
 FakeLaunch last_fake_launch() {
   std::lock_guard<std::mutex> lock(g_fake_mutex);

@@ -72,8 +72,13 @@ cu::CUfunction cached_function(int k, const Device& d);
 cu::CUfunction load_function(int k, const Device& d);
 
 // Launches `f` (kernel `k`) on `stream`: grid from k.grid(dims), block k.threads, k.smem_bytes, a cluster attribute
-// when k.cluster != 1, params = tensors[0..n_tensors) then int32 dims[dim_order[i]]. Throws cu::CudaFailure.
-void launch(int k, cu::CUfunction f, const long long* dims, const cu::CUdeviceptr* tensors, cu::CUstream stream);
+// when k.cluster != 1, params = tensors[0..n_tensors) then int32 dims[dim_order[i]] then one 128-byte CUtensorMap
+// per k.tmaps entry (encoded with cuTensorMapEncodeTiled, cached per (kernel, map, pointer, dims, strides)).
+// `tma_hint` ends the message of a tensor that TMA cannot address (the family's own rule, e.g. "gemm requires K and
+// N to be multiples of 8"). Throws cu::CudaFailure (a rejected encode names the kernel), std::invalid_argument (a
+// tensor map's address/stride/dim breaks a TMA rule; checked before the driver is called).
+void launch(int k, cu::CUfunction f, const long long* dims, const cu::CUdeviceptr* tensors, cu::CUstream stream,
+            const char* tma_hint = nullptr);
 
 // Zeroes n 16-bit elements at ptr on stream (K == 0 GEMMs). Throws cu::CudaFailure.
 void memset16(cu::CUdeviceptr ptr, size_t n, cu::CUstream stream);
@@ -83,18 +88,40 @@ void memset16(cu::CUdeviceptr ptr, size_t n, cu::CUstream stream);
 std::string unsupported_gpu_message(const Device& d, const std::string& what, const std::string& detail);
 
 // Test mode (CPU tests and host-overhead measurements): no driver call at all; device() returns a fake device of
-// the given compute capability for any ordinal (-1 included), and launches are recorded instead of made.
+// the given compute capability for any ordinal (-1 included), and launches are recorded instead of made. Tensor
+// maps go through the real validation and cache; a miss "encodes" a fake descriptor (fake_tensor_map_bytes).
+struct FakeTmap {  // the cuTensorMapEncodeTiled arguments of one tensor map of a launch (cache hit or miss)
+  int data_type = 0;
+  unsigned rank = 0;
+  unsigned long long address = 0;
+  std::vector<unsigned long long> dims, strides;  // innermost first; strides: rank - 1 byte strides (dims 1..)
+  std::vector<unsigned> box, element_strides;
+  int interleave = 0, swizzle = 0, l2_promotion = 0, oob_fill = 0;
+};
 struct FakeLaunch {
   std::string kernel;
   unsigned grid[3] = {0, 0, 0}, block = 0, smem = 0, cluster[3] = {1, 1, 1};
   std::vector<unsigned long long> tensors;
   std::vector<long long> ints;
+  std::vector<FakeTmap> tmaps;
+  std::vector<std::string> params;  // the bytes each kernelParams entry points at, in order
+  std::vector<unsigned long long> param_addrs;  // where they were (alignment checks)
   unsigned long long stream = 0;
   bool memset = false;  // a K == 0 zero-fill instead of a kernel
   long long count = 0;  // launches recorded since the test mode was set
+  long long encodes = 0;  // tensor maps encoded (cache misses) since the test mode was set
 };
+// The 128 bytes test mode stores for an encoded map: "TKFAKEMP", then u64 address, u64 dims[5], u64 strides[4],
+// u32 box[5], i32 data_type, rank, swizzle, l2_promotion, oob_fill (little-endian, zero padded).
+void fake_tensor_map_bytes(const FakeTmap& t, unsigned char out[128]);
 void set_test_mode(bool on, int major, int minor, const std::string& name, int smem_optin);
 bool test_mode();
 FakeLaunch last_fake_launch();
+// Test mode: the CUresult the fake cuTensorMapEncodeTiled returns from now on (0: success; reset by set_test_mode).
+void set_fake_encode_result(int rc);
+// Test mode: launch catalogue kernel `kernel` with family dims (DIMS order) and tensor pointers as given, no checks
+// but launch()'s own. Throws std::invalid_argument for an unknown kernel or a wrong tensor count.
+void test_launch(const std::string& kernel, const std::vector<long long>& dims,
+                 const std::vector<unsigned long long>& tensors, const char* tma_hint);
 
 }  // namespace tilekernels

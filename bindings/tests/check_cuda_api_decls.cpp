@@ -30,6 +30,17 @@ SAME(CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED);
 SAME(CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL);
 SAME(CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION);
 SAME(CU_GET_PROC_ADDRESS_DEFAULT);
+SAME(CUDA_ERROR_INVALID_VALUE);
+SAME(CU_TENSOR_MAP_DATA_TYPE_FLOAT16);
+SAME(CU_TENSOR_MAP_DATA_TYPE_FLOAT32);
+SAME(CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
+SAME(CU_TENSOR_MAP_INTERLEAVE_NONE);
+SAME(CU_TENSOR_MAP_SWIZZLE_NONE);
+SAME(CU_TENSOR_MAP_SWIZZLE_128B);
+SAME(CU_TENSOR_MAP_L2_PROMOTION_L2_256B);
+SAME(CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+static_assert(sizeof(tk::CUtensorMap) == sizeof(::CUtensorMap), "CUtensorMap size");
+static_assert(alignof(tk::CUtensorMap) >= alignof(::CUtensorMap), "CUtensorMap alignment");
 
 static_assert(sizeof(tk::CUlaunchConfig) == sizeof(::CUlaunchConfig), "CUlaunchConfig");
 static_assert(offsetof(tk::CUlaunchConfig, hStream) == offsetof(::CUlaunchConfig, hStream), "hStream");
@@ -63,5 +74,6 @@ SIG(cuLibraryLoadData);
 SIG(cuLibraryGetKernel);
 SIG(cuKernelGetFunction);
 SIG(cuPointerGetAttribute);
+SIG(cuTensorMapEncodeTiled);
 
 int main() { return CUDA_VERSION >= 12000 ? 0 : 1; }

@@ -13,6 +13,7 @@ from tilec.aot.__main__ import main as aot_main
 from tilec.aot.catalogue import load_catalogue, plan
 from tilec.aot.steps import compile_variant, emit, fatbin, grid_expr_to_cpp, table
 from tilec.errors import TilecCompileError, TilecError
+from tilec.metadata import KernelMetadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,16 +126,10 @@ def test_grid_expr_rejects_unknown_names() -> None:
         grid_expr_to_cpp("M ** 2", ("M",))
 
 
-_KERNEL_INFO_H = '''
-namespace tilekernels {
-struct KernelInfo {
-  const char* name; const char* fatbin; const char* entry; unsigned threads; unsigned smem_bytes;
-  unsigned cluster[3]; const char* archs; int n_tensors; int n_dims; int dim_order[8];
-  void (*grid)(const long long* dims, unsigned out[3]);
-};
-struct ScaleVariant { const KernelInfo* kernel; int block; };
-}
-'''
+# The generated table is compiled against the real bindings/src/kernel_info.h, plus the test family's row struct.
+_KERNEL_INFO_H = ('#include "kernel_info.h"\n'
+                  "namespace tilekernels { struct ScaleVariant { const KernelInfo* kernel; int block; }; }\n")
+_GXX_FLAGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror", f"-I{ROOT / 'bindings' / 'src'}"]
 
 
 def test_emit_and_table_compile_and_compute_grids(tmp_path: Path, catalogue: Path) -> None:
@@ -165,12 +160,123 @@ def test_emit_and_table_compile_and_compute_grids(tmp_path: Path, catalogue: Pat
                     " kKernels[i].smem_bytes); } }\n")
     (tmp_path / "table.inc").write_text(text)
     exe = tmp_path / "main"
-    subprocess.run([gxx, "-std=c++17", "-Wall", "-Werror", "-o", str(exe), str(main)], check=True)
+    subprocess.run([gxx, *_GXX_FLAGS, "-o", str(exe), str(main)], check=True)
     rows = [line.split() for line in subprocess.run([str(exe)], capture_output=True, text=True,
                                                     check=True).stdout.splitlines()]
     assert rows[0][:5] == ["scale_b256_sm80", "4", "1", "1", "sm_80;sm_90a"]
     assert rows[1][:5] == ["scale_big_sm80", "8", "1", "1", "sm_80;sm_90a"]
     assert rows[2][:5] == ["scale_sm90a_only", "4", "1", "1", "sm_90a"]
+
+
+def _jit_encode_args(spec, ptr: int, env: dict, monkeypatch) -> dict:
+    """The cuTensorMapEncodeTiled arguments the JIT launcher passes for one TensorMapSpec (the transformation of
+    tilec.runtime.launcher Launcher._fill_tensor_maps, then tilec.runtime.tensor_map.encode_tiled), recorded."""
+    from tilec.runtime import driver
+    from tilec.runtime.tensor_map import _DTYPES, encode_tiled
+
+    calls = []
+    monkeypatch.setattr(driver, "tensor_map_encode_tiled", lambda *a: calls.append(a) or bytes(128))
+    dims = tuple(int(eval(str(e), {}, env)) for e in spec.dims)
+    strides = tuple(int(eval(str(e), {}, env)) for e in spec.strides_bytes)
+    encode_tiled(spec.dtype, ptr, tuple(reversed(dims)), tuple(reversed(strides)) + (_DTYPES[spec.dtype][1],),
+                 tuple(reversed(spec.box)), swizzle=spec.swizzle)
+    (dtype, _, g, st, box, es, interleave, swizzle, l2, oob), = calls
+    assert (es, interleave, l2, oob) == ([1] * len(g), 0, 3, 0)  # what the C++ runtime always passes
+    return {"dtype": dtype, "rank": len(g), "box": list(box), "swizzle": swizzle, "dims": list(g), "strides": list(st)}
+
+
+def test_table_with_tensor_maps_matches_the_jit(tmp_path: Path, monkeypatch) -> None:
+    """The real sm90a GEMM variants: their emitted JSON carries two tensor maps; the generated table's TmapInfo rows
+    (compiled with the real kernel_info.h, shape() evaluated at M, N, K = 1000, 1032, 520) give exactly the
+    cuTensorMapEncodeTiled arguments the JIT launcher would pass for the same kernel."""
+    gxx = shutil.which("g++")
+    if gxx is None:
+        pytest.skip("needs g++")
+    fams = load_catalogue(ROOT / "kernels", ["gemm"])
+    gemm_fam = fams[0]
+    names = ["gemm_f16_nn_64x64x64_s4_t128_sm80", "gemm_f16_nn_128x256x64_s4_t256_sm90a",
+             "gemm_bf16_nt_128x256x64_s4_t256_sm90a"]
+    gemm_fam.variants = [v for v in gemm_fam.variants if v.name in names]
+    gen = tmp_path / "gen"
+    for v in gemm_fam.variants:
+        emit(gemm_fam, v, gen / f"{v.name}.cu")
+    metas = {n: KernelMetadata.from_json(json.dumps(json.loads((gen / f"{n}.json").read_text())["metadata"]))
+             for n in names}
+    assert [len(metas[n].launches[0].tensor_maps) for n in names] == [0, 2, 2]
+    assert metas[names[1]].launches[0].threads == 384
+    planned, _ = plan(fams, "80;90a", lambda v: metas[v.name].launches[0].smem_bytes)
+    assert {p.variant.name: [t.arch for t in p.archs] for p in planned} == {
+        names[0]: ["sm_80", "sm_90a"], names[1]: ["sm_90a"], names[2]: ["sm_90a"]}
+    text = table(planned, gen, "80;90a")
+    assert "static void tmap_gemm_f16_nn_128x256x64_s4_t256_sm90a_1(" in text
+    main = tmp_path / "main.cpp"
+    main.write_text('#include "kernel_info.h"\n#include "table.inc"\n#include <cstdio>\n'
+                    "int main() { using namespace tilekernels; using namespace tilekernels::catalogue;\n"
+                    "long long d[3] = {1000, 1032, 520};\n"
+                    "for (int i = 0; i < kKernelCount; ++i) { const KernelInfo& k = kKernels[i];\n"
+                    "  std::printf(\"kernel %s %d\\n\", k.name, k.n_tmaps);\n"
+                    "  for (int j = 0; j < k.n_tmaps; ++j) { const TmapInfo& t = k.tmaps[j];\n"
+                    "    unsigned long long g[5] = {0}, s[5] = {0}; t.shape(d, g, s);\n"
+                    "    std::printf(\"map %d %d %d %d\", t.tensor, t.dtype, t.rank, t.swizzle);\n"
+                    "    for (int r = 0; r < t.rank; ++r) std::printf(\" %u %llu\", t.box[r], g[r]);\n"
+                    "    for (int r = 0; r + 1 < t.rank; ++r) std::printf(\" %llu\", s[r]);\n"
+                    "    std::printf(\"\\n\"); } } }\n")
+    (tmp_path / "table.inc").write_text(text)
+    exe = tmp_path / "main"
+    subprocess.run([gxx, *_GXX_FLAGS, "-o", str(exe), str(main)], check=True)
+    got: dict = {}
+    for line in subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.splitlines():
+        f = line.split()
+        if f[0] == "kernel":
+            cur = got.setdefault(f[1], [])
+            assert int(f[2]) == len(metas[f[1]].launches[0].tensor_maps)
+        else:
+            tensor, dtype, rank, swz = map(int, f[1:5])
+            vals = list(map(int, f[5:]))
+            cur.append({"tensor": tensor, "dtype": dtype, "rank": rank, "box": vals[0:2 * rank:2], "swizzle": swz,
+                        "dims": vals[1:2 * rank:2], "strides": vals[2 * rank:]})
+    env = {"M": 1000, "N": 1032, "K": 520}
+    for n in names:
+        want = []
+        for t in metas[n].launches[0].tensor_maps:
+            w = _jit_encode_args(t, 0x7F0000000000, env, monkeypatch)
+            want.append({"tensor": gemm_fam.tensors.index(t.param), **w})
+        assert got[n] == want, n
+    nt_b = got[names[2]][1]
+    assert nt_b == {"tensor": 1, "dtype": 9, "rank": 2, "box": [64, 256], "swizzle": 3, "dims": [520, 1032],
+                    "strides": [1040]}
+
+
+def _meta_with_maps(*maps) -> KernelMetadata:
+    from tilec.metadata import LaunchSpec, ParamSpec
+
+    params = (ParamSpec("X", "tensor", "float16", ("N", "M")), ParamSpec("Y", "tensor", "float16", ("N", "M")))
+    return KernelMetadata("k", params, ("N", "M"), (LaunchSpec("k_kernel", ("1", "1", "1"), 128, 0, (1, 1, 1),
+                                                               tuple(maps)),))
+
+
+@pytest.mark.parametrize("kw,pattern", [
+    ({"param": "Z"}, "describes 'Z', which is not one of the family's TENSORS"),
+    ({"dtype": "complex64"}, "has dtype 'complex64', which TMA cannot move"),
+    ({"box": (64,)}, "must have rank 1..5 entries"),
+    ({"box": (512, 8)}, r"box \(512, 8\) must have entries in 1..256"),
+    ({"swizzle": 16}, "swizzle 16 is not 0, 32, 64 or 128"),
+    ({"dims": ("M", "N ** 2")}, "tensor map 'X_tmap0': grid expression 'N \\*\\* 2'.*cannot translate"),
+])
+def test_check_abi_rejects_tensor_maps_the_table_cannot_hold(kw, pattern) -> None:
+    from tilec.aot.catalogue import Family, VariantBase
+    from tilec.aot.steps import check_abi
+    from tilec.metadata import TensorMapSpec
+
+    fam = Family("scale", None, ("M", "N"), ("X", "Y"), "ScaleVariant")
+    base = {"name": "X_tmap0", "param": "X", "dtype": "float16", "dims": ("M", "N"), "strides_bytes": ("(2 * M)",),
+            "box": (64, 8), "swizzle": 128}
+    good = TensorMapSpec(**base)
+    assert check_abi(fam, VariantBase("v"), _meta_with_maps(good, good.with_name("Y_tmap0"))) == [1, 0]
+    with pytest.raises(TilecError, match=pattern):
+        check_abi(fam, VariantBase("v"), _meta_with_maps(TensorMapSpec(**{**base, **kw})))
+    with pytest.raises(TilecError, match="5 TMA tensor maps; KernelInfo holds at most 4"):
+        check_abi(fam, VariantBase("v"), _meta_with_maps(*[good] * 5))
 
 
 def test_table_needs_emit_first(tmp_path: Path, catalogue: Path) -> None:
@@ -228,13 +334,26 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
     fams = load_catalogue(ROOT / "kernels")
     assert [f.name for f in fams] == ["attention", "attention_varlen", "gemm"]  # attention: test_attention_family
     fams = [f for f in fams if f.name == "gemm"]
-    smem = {c: c.stages * (c.block_m + c.block_n) * c.block_k * 2 for c in gemm.CONFIGS}
-    planned, _ = plan(fams, "80;86;89;90a;100a;120+PTX", lambda v: smem[v.config])
+    smem = {c: c.stages * (c.block_m + c.block_n) * c.block_k * 2 for c, _ in gemm.SCHEDULE}
+    planned, skipped = plan(fams, "80;86;89;90a;100a;120+PTX", lambda v: smem[v.config])
     for dtype in ("float16", "bfloat16"):
         for trans_b in (False, True):
             rows = [p for p in planned if p.variant.dtype == dtype and p.variant.trans_b == trans_b]
-            covered = {t.arch for p in rows if p.variant.config.max_m == 0 for t in p.archs}
+            covered = {t.arch for p in rows if p.variant.config.max_m == 0 and p.variant.lowering == "sm80"
+                       for t in p.archs}
             assert covered == {"sm_80", "sm_86", "sm_89", "sm_90a", "sm_100a", "sm_120"}
+            # Preference: small-M sm80 tile, then the sm90a TMA/wgmma kernel, then the sm80 large tiles.
+            assert [p.variant.lowering for p in rows] == ["sm80", "sm90a", "sm80", "sm80"]
+            assert rows[0].variant.config.max_m == 64
+            sm90a = rows[1]
+            assert sm90a.variant.name.endswith("_128x256x64_s4_t256_sm90a") and sm90a.variant.archs == ("sm_90a",)
+            assert [t.arch for t in sm90a.archs] == ["sm_90a"] and sm90a.ptx is None
+            assert any(f"{sm90a.variant.name} x sm_80: its sm90a lowering does not run" in s for s in skipped)
     assert gemm.select(16, "float16", True).config.max_m == 64
-    assert gemm.select(4096, "bfloat16", False).config.block_m == 256
-    assert gemm.select(4096, "bfloat16", False, lambda v: v.config.block_m != 256).config.block_m == 128
+    assert gemm.select(16, "float16", True, cc=(9, 0)).lowering == "sm80"  # small M keeps the sm80 small tile
+    assert gemm.select(4096, "bfloat16", False).name == "gemm_bf16_nn_128x256x64_s4_t256_sm90a"
+    assert gemm.select(4096, "bfloat16", False, cc=(9, 0)).lowering == "sm90a"
+    for cc in ((8, 0), (10, 0), (12, 0)):  # sm_90a code runs on 9.0 only
+        assert gemm.select(4096, "bfloat16", False, cc=cc).config.block_m == 256
+    assert gemm.select(4096, "bfloat16", False, lambda v: v.config.block_m != 256 and v.lowering == "sm80"
+                       ).config.block_m == 128

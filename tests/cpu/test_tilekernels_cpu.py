@@ -262,8 +262,11 @@ def test_real_c_metadata(tk):
     assert tk.__version__ == "0.1.0" and tk._C.cuda_version == "13.0"
     assert tk.built_archs() == ["sm_80", "sm_90a"]
     ks = tk.kernels()
-    assert [k["preference"] for k in ks] == list(range(6))
-    assert ks[4]["trans_b"] and ks[4]["archs"] == ["sm_80"] and ks[0]["cluster"] == (2, 1, 1)
+    assert [k["preference"] for k in ks] == list(range(7))
+    assert ks[5]["trans_b"] and ks[5]["archs"] == ["sm_80"] and ks[0]["cluster"] == (2, 1, 1)
+    assert ks[0]["tensor_maps"] == [{"tensor": 0, "data_type": 6, "box": [64, 128], "swizzle": 3},
+                                    {"tensor": 1, "data_type": 6, "box": [64, 64], "swizzle": 3}]
+    assert ks[1]["tensor_maps"] == []
 
 
 @pytest.mark.parametrize("arch,cc,ok", [
@@ -299,6 +302,188 @@ def test_launch_arguments(tk, fake_gpu, torch):
     assert r["grid"] == (3, 3, 1) and r["block"] == 384 and r["smem"] == 200 * 1024 and r["cluster"] == (2, 1, 1)
     assert r["tensors"] == [a.data_ptr(), b.data_ptr(), c.data_ptr()] and r["ints"] == [300, 520, 64]
     assert c.shape == (300, 520) and c.dtype == torch.float16
+    fake_gpu((8, 0), 163 * 1024)  # an sm80 row: pointers and int32 dims only, no tensor maps
+    c = tk.gemm(a, b)
+    r = tk._C._test_last_launch()
+    assert r["kernel"] == "gemm_f16_nn_128x128x64_s4_t256_sm80" and r["tmaps"] == [] and r["encodes"] == 0
+    assert [len(p) for p in r["params"]] == [8, 8, 8, 4, 4, 4]
+    assert [int.from_bytes(p, "little") for p in r["params"]] == [a.data_ptr(), b.data_ptr(), c.data_ptr(),
+                                                                    300, 520, 64]
+
+
+# -- TMA tensor maps (the sm90a rows of the fake table) --------------------------------------------------------
+
+# The fake table's sm90a rows mirror the real sm90a GEMM variants (kernels/gemm.py, lowering "sm90a"): these are
+# their LaunchSpec.tensor_maps (test_fake_tensor_maps_mirror_the_real_sm90a_variants checks it).
+def _sm90a_tensor_maps(trans_b: bool) -> tuple:
+    from tilec.metadata import TensorMapSpec
+
+    a = TensorMapSpec("A_tmap0", "A", "float16", ("K", "M"), ("(2 * K)",), (64, 128), 128)
+    if trans_b:
+        return a, TensorMapSpec("B_tmap0", "B", "float16", ("K", "N"), ("(2 * K)",), (64, 256), 128)
+    return a, TensorMapSpec("B_tmap0", "B", "float16", ("N", "K"), ("(2 * N)",), (64, 64), 128)
+
+
+def _jit_encode_args(specs, ptrs: dict, env: dict, monkeypatch) -> list[dict]:
+    """What the JIT launcher hands cuTensorMapEncodeTiled for these TensorMapSpecs: its own code path
+    (Launcher._fill_tensor_maps -> tilec.runtime.tensor_map.encode_tiled, which validates and reverses the
+    outermost-first arguments back) with the driver call recorded instead of made."""
+    import ctypes
+
+    from tilec.runtime import driver, launcher
+
+    calls = []
+
+    def encode(data_type, address, dims, strides, box, element_strides, interleave, swizzle, l2, oob):
+        calls.append({"data_type": data_type, "rank": len(dims), "address": address, "dims": list(dims),
+                      "strides": list(strides), "box": list(box), "element_strides": list(element_strides),
+                      "interleave": interleave, "swizzle": swizzle, "l2_promotion": l2, "oob_fill": oob})
+        return bytes(128)
+
+    monkeypatch.setattr(driver, "tensor_map_encode_tiled", encode)
+    names = frozenset(env)
+    order = list(ptrs)
+    maps = [(order.index(t.param), t.dtype, [launcher._compile_expr(d, names) for d in t.dims],
+             [launcher._compile_expr(d, names) for d in t.strides_bytes], tuple(t.box), int(t.swizzle),
+             (ctypes.c_char * 128)()) for t in specs]
+    launcher.Launcher._fill_tensor_maps(types.SimpleNamespace(_tmap_cache={}), maps, list(ptrs.values()), env)
+    return calls
+
+
+@pytest.mark.parametrize("trans_b", [False, True], ids=["nn", "nt"])
+def test_tensor_map_params_match_the_jit(tk, fake_gpu, torch, monkeypatch, trans_b):
+    M, N, K = 1000, 1032, 520
+    a, b = _mats(torch, M, N, K, trans=trans_b)
+    c = tk.gemm(a, b)
+    r = tk._C._test_last_launch()
+    assert r["kernel"] == f"gemm_f16_{'nt' if trans_b else 'nn'}_128x256x64_s4_t384_sm90a"
+    # kernelParams: A, B, C pointers, the int32 dims (dim_order), then one 128-byte CUtensorMap per map, in order.
+    ints = [M, N, K] if not trans_b else [M, K, N]
+    assert [len(p) for p in r["params"]] == [8, 8, 8, 4, 4, 4, 128, 128]
+    assert [int.from_bytes(p, "little") for p in r["params"][:6]] == [a.data_ptr(), b.data_ptr(), c.data_ptr(), *ints]
+    assert all(addr % 64 == 0 for addr in r["param_addrs"][6:])  # CUtensorMap buffers are aligned (128 here)
+    assert [r["params"][6 + j] for j in range(2)] == [t["fake_bytes"] for t in r["tmaps"]]
+    assert r["params"][6][:8] == b"TKFAKEMP" and r["encodes"] == 2
+    # The encode arguments equal the JIT's for the same kernel (B's data pointer is b's: w.T views share it).
+    want = _jit_encode_args(_sm90a_tensor_maps(trans_b), {"A": a.data_ptr(), "B": b.data_ptr(), "C": c.data_ptr()},
+                            {"M": M, "N": N, "K": K}, monkeypatch)
+    got = [{k: v for k, v in t.items() if k != "fake_bytes"} for t in r["tmaps"]]
+    assert got == want
+    # Spelled out: A [M, K] -> dims (K, M), row stride 2K bytes, box 64 x 128, SWIZZLE_128B, L2 256B, zero fill.
+    assert want[0]["dims"] == [K, M] and want[0]["strides"] == [2 * K] and want[0]["box"] == [64, 128]
+    assert want[1]["dims"] == ([K, N] if trans_b else [N, K]) and want[1]["strides"] == [2 * K if trans_b else 2 * N]
+    assert {(t["data_type"], t["swizzle"], t["l2_promotion"], t["oob_fill"], t["interleave"]) for t in want} == {
+        (6, 3, 3, 0, 0)}
+
+
+def test_fake_tensor_maps_mirror_the_real_sm90a_variants():
+    """The hand-written sm90a rows of fake_catalogue_table.inc describe what the compiler emits for the real sm90a
+    GEMM variants (if the sm90a lowering changes its TMA boxes, update _sm90a_tensor_maps and the fake table)."""
+    import tilec
+    from kernels import gemm
+
+    for trans_b in (False, True):
+        v = next(v for v in gemm.variants() if v.lowering == "sm90a" and v.dtype == "float16" and v.trans_b == trans_b)
+        got = tilec.compile(v.build(), target="sm_90a").metadata.launches[0].tensor_maps
+        assert got == _sm90a_tensor_maps(trans_b), v.name
+
+
+def test_tensor_map_cache(tk, fake_gpu, torch):
+    a, b = _mats(torch, 1000, 1032, 520)
+    c = torch.empty(1000, 1032, dtype=torch.float16)
+    tk.gemm(a, b, out=c)
+    assert tk._C._test_last_launch()["encodes"] == 2
+    for _ in range(3):
+        tk.gemm(a, b, out=c)  # same kernel, pointers and sizes: both maps come from the cache
+    assert tk._C._test_last_launch()["encodes"] == 2
+    a2 = a.clone()
+    tk.gemm(a2, b, out=c)  # a new A: one encode (B's map still cached)
+    assert tk._C._test_last_launch()["encodes"] == 3
+    tk.gemm(a[:999], b, out=c[:999])  # another M: A's map changes
+    r = tk._C._test_last_launch()
+    assert r["encodes"] == 4 and r["tmaps"][0]["dims"] == [520, 999]
+    for m in range(65, 999):  # many other maps go through: the cache is bounded (128 maps), the first A is evicted
+        tk.gemm(a[:m], b, out=c[:m])  # (B, used by every call, stays: a miss replaces the less recently used way)
+    before = tk._C._test_last_launch()["encodes"]
+    tk.gemm(a, b, out=c)
+    assert tk._C._test_last_launch()["encodes"] == before + 1
+    fake_gpu()  # the test mode restarts cold (fake descriptors never outlive it)
+    tk.gemm(a, b, out=c)
+    assert tk._C._test_last_launch()["encodes"] == 2
+
+
+def test_tensor_map_cache_threads(tk, fake_gpu, torch):
+    """Threads launching with their own tensors and sizes through the shared cache: no errors, far fewer encodes
+    than launches, and a launch afterwards still carries its own tensors' maps."""
+    mats = [_mats(torch, 128 + 64 * i, 256, 64 + 8 * i) for i in range(6)]
+    errors = []
+
+    def work(i):
+        try:
+            a, b = mats[i % len(mats)]
+            for _ in range(100):
+                assert tk.gemm(a, b).shape == (a.shape[0], 256)
+        except Exception as e:  # noqa: BLE001 - collected and re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    r = tk._C._test_last_launch()
+    assert not errors and r["count"] >= 600
+    assert 12 <= r["encodes"] < r["count"]  # 6 x (A, B) maps; a set shared by 3 of them may thrash, no more
+    a, b = mats[0]
+    c = tk.gemm(a, b)
+    r = tk._C._test_last_launch()
+    assert r["tmaps"][0]["address"] == a.data_ptr() and r["tmaps"][1]["address"] == b.data_ptr()
+    assert r["params"][6][8:16] == a.data_ptr().to_bytes(8, "little") and c.shape == (128, 256)
+
+
+@pytest.mark.parametrize("case,pattern", [
+    ("misaligned", r"reads tensor 1 through a TMA descriptor .* its address 8200 is not 16-byte aligned"),
+    ("stride", r"the stride of dim 1 is 2068 bytes, not a positive multiple of 16 .*; HINT"),
+    ("zero", r"dim 0 is 0 \(TMA needs 1\.\.2\^32\)"),
+])
+def test_tensor_map_checks_before_encoding(tk, fake_gpu, case, pattern):
+    dims, ptrs = [1000, 1032, 520], [0x1000, 0x2000, 0x3000]
+    if case == "misaligned":
+        ptrs[1] += 8
+    elif case == "stride":
+        dims[1] = 1034  # NN B: row stride 2N bytes (the gemm stub rejects N % 8 != 0 before this)
+    else:
+        dims[1] = 0
+    with pytest.raises(ValueError, match=pattern):
+        tk._C._test_launch("gemm_f16_nn_128x256x64_s4_t384_sm90a", dims, ptrs, "HINT")
+    assert tk._C._test_last_launch() is None  # nothing launched, nothing encoded
+
+
+def test_tensor_map_encode_failure_names_the_variant(tk, fake_gpu, torch):
+    tk._C._test_fail_encode(1)  # CUDA_ERROR_INVALID_VALUE
+    a, b = _mats(torch, 256, 256, 64)
+    with pytest.raises(tk.CudaError, match=r"cuTensorMapEncodeTiled failed for kernel "
+                                           r"'gemm_f16_nn_128x256x64_s4_t384_sm90a' \(tensor map 0 of tensor 0: "
+                                           r"address \d+, data type 6, dims \[64, 256\], byte strides \[128\], "
+                                           r"box \[64, 128\], swizzle 3\)") as e:
+        tk.gemm(a, b)
+    assert e.value.kernel == "gemm_f16_nn_128x256x64_s4_t384_sm90a" and e.value.call == "cuTensorMapEncodeTiled"
+    assert e.value.code == 1
+    tk._C._test_fail_encode(0)
+    tk.gemm(a, b)  # the failed map was not cached: encoded again, with B's (1 failed + 2 encodes)
+    assert tk._C._test_last_launch()["encodes"] == 3
+
+
+def test_sm90a_rows_only_on_9_0(tk, fake_gpu, torch):
+    a, wt = _mats(torch, 1000, 1032, 520, trans=True)
+    for cc, want in (((9, 0), "sm90a"), ((8, 0), "sm80"), ((10, 0), None), ((9, 1), None)):
+        fake_gpu(cc)
+        if want is None:
+            with pytest.raises(tk.UnsupportedGPUError):
+                tk.gemm(a, wt)
+        else:
+            tk.gemm(a, wt)
+            assert tk._C._test_last_launch()["kernel"].endswith(want)
 
 
 def test_trans_b_view_uses_nt_kernel_and_dim_order(tk, fake_gpu, torch):
@@ -340,13 +525,14 @@ def test_empty_and_k0(tk, fake_gpu, torch):
 
 
 def test_unsupported_gpu_message(tk, fake_gpu, torch):
-    fake_gpu((9, 0), 227 * 1024, "NVIDIA H100 80GB HBM3")
+    fake_gpu((10, 0), 227 * 1024, "NVIDIA B200")  # NT: one sm_90a row (9.0 only) and one sm_80 row (8.x only)
     a, wt = _mats(torch, 64, 64, 64, trans=True)
     with pytest.raises(tk.UnsupportedGPUError) as e:
         tk.gemm(a, wt)
     msg = str(e.value)
-    for part in ("'NVIDIA H100 80GB HBM3'", "compute capability 9.0", "built for sm_80;sm_90a", "CUDA 13.0",
-                 "driver supports CUDA", 'TILEC_ARCHS="90a" pip wheel .', "--no-binary tilekernels",
+    for part in ("'NVIDIA B200'", "compute capability 10.0", "built for sm_80;sm_90a", "CUDA 13.0",
+                 "driver supports CUDA", 'TILEC_ARCHS="100a" pip wheel .', "--no-binary tilekernels",
+                 "gemm_f16_nt_128x256x64_s4_t384_sm90a built for sm_90a only",
                  "gemm_f16_nt_128x128x32_s3_t128_sm80 built for sm_80 only"):
         assert part in msg, (part, msg)
     fake_gpu((7, 5), 64 * 1024, "Tesla T4")

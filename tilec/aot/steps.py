@@ -58,7 +58,48 @@ def check_abi(family: Family, variant: VariantBase, meta: KernelMetadata) -> lis
     if unknown:
         raise TilecError(f"variant {variant.name}: symbolic dims {unknown} are not in the family's DIMS "
                          f"{family.dims}")
+    tmaps = meta.launches[0].tensor_maps
+    if len(tmaps) > MAX_TMAPS:
+        raise TilecError(f"variant {variant.name}: {len(tmaps)} TMA tensor maps; KernelInfo holds at most {MAX_TMAPS}")
+    for t in tmaps:
+        tmap_info(variant.name, family, t)  # raises on anything the table cannot express
     return [family.dims.index(d) for d in meta.sym_dims]
+
+
+# -- tensor maps (TmapInfo rows) -------------------------------------------------------------------------------
+
+MAX_TMAPS = 4  # KernelInfo::tmaps (bindings/src/kernel_info.h kMaxTmaps)
+_TMAP_MAX_RANK = 5
+_TMAP_SWIZZLE = {0: 0, 32: 1, 64: 2, 128: 3}  # bytes -> CUtensorMapSwizzle
+
+
+def tmap_info(variant: str, family: Family, t) -> dict:
+    """The TmapInfo fields of one TensorMapSpec: tensor index, CUtensorMapDataType, rank, box, swizzle enum and the
+    C++ expressions (over the family dims `d[i]`) of its dims and byte strides. Raises TilecError when the spec
+    cannot be a table row (unknown tensor or dtype, rank, box, swizzle, or an untranslatable expression)."""
+    from tilec.runtime.tensor_map import _ALIASES, _DTYPES, MAX_BOX
+
+    where = f"variant {variant}: tensor map {t.name!r}"
+    if t.param not in family.tensors:
+        raise TilecError(f"{where} describes {t.param!r}, which is not one of the family's TENSORS {family.tensors}")
+    dtype = _ALIASES.get(t.dtype, t.dtype)
+    if dtype not in _DTYPES:
+        raise TilecError(f"{where} has dtype {t.dtype!r}, which TMA cannot move")
+    rank = len(t.dims)
+    if not 1 <= rank <= _TMAP_MAX_RANK or len(t.box) != rank or len(t.strides_bytes) != rank - 1:
+        raise TilecError(f"{where}: dims {t.dims}, box {t.box} and strides {t.strides_bytes} must have rank 1..5 "
+                         f"entries (strides: rank - 1)")
+    if not all(isinstance(b, int) and 1 <= b <= MAX_BOX for b in t.box):
+        raise TilecError(f"{where}: box {t.box} must have entries in 1..{MAX_BOX}")
+    if t.swizzle not in _TMAP_SWIZZLE:
+        raise TilecError(f"{where}: swizzle {t.swizzle!r} is not 0, 32, 64 or 128 (bytes)")
+    try:
+        dims = [grid_expr_to_cpp(str(e), family.dims) for e in t.dims]
+        strides = [grid_expr_to_cpp(str(e), family.dims) for e in t.strides_bytes]
+    except TilecError as e:
+        raise TilecError(f"{where}: {e}") from None
+    return {"tensor": family.tensors.index(t.param), "dtype": _DTYPES[dtype][0], "rank": rank, "box": list(t.box),
+            "swizzle": _TMAP_SWIZZLE[t.swizzle], "dims": dims, "strides": strides}
 
 
 def emit(family: Family, variant: VariantBase, out_cu: Path) -> None:
@@ -207,13 +248,31 @@ def table(planned: list[PlannedVariant], gen_dir: Path, arch_spec: str) -> str:
         lines.append("  (void)d;")
         lines += [f"  g[{k}] = static_cast<unsigned>({g[k]});" for k in range(3)]
         lines.append("}")
+        tmaps = []
+        for j, t in enumerate(launch.tensor_maps):
+            ti = tmap_info(p.variant.name, p.family, t)
+            sname = f"tmap_{p.variant.name}_{j}"
+            lines.append(f"// {t.name}: {t.param} {t.dtype}, dims {list(t.dims)}, strides {list(t.strides_bytes)} "
+                         f"bytes, box {list(t.box)} (innermost first), swizzle {t.swizzle} bytes")
+            lines.append(f"static void {sname}(const long long* d, unsigned long long g[5], unsigned long long s[5]) {{")
+            lines.append("  (void)d;")
+            lines.append("  (void)s;")
+            lines += [f"  g[{k}] = static_cast<unsigned long long>({e});" for k, e in enumerate(ti["dims"])]
+            lines += [f"  s[{k}] = static_cast<unsigned long long>({e});" for k, e in enumerate(ti["strides"])]
+            lines.append("}")
+            box = ti["box"] + [0] * (_TMAP_MAX_RANK - ti["rank"])
+            tmaps.append(f"{{{ti['tensor']}, {ti['dtype']}, {ti['rank']}, {{{', '.join(f'{b}u' for b in box)}}}, "
+                         f"{ti['swizzle']}, {sname}}}")
+        if len(tmaps) > MAX_TMAPS:
+            raise TilecError(f"variant {p.variant.name}: {len(tmaps)} TMA tensor maps; KernelInfo holds at most "
+                             f"{MAX_TMAPS}")
         archs = [t.arch for t in p.archs] + ([p.ptx] if p.ptx else [])
         order = info["dim_order"] + [0] * (8 - len(info["dim_order"]))
         kernels.append(
             f"  {{{_cstr(p.variant.name)}, {_cstr(p.variant.name + '.fatbin')}, {_cstr(launch.entry)}, "
             f"{launch.threads}u, {launch.smem_bytes}u, {{{', '.join(f'{c}u' for c in launch.cluster)}}}, "
             f"{_cstr(';'.join(archs))}, {len(p.family.tensors)}, {len(info['dim_order'])}, "
-            f"{{{', '.join(map(str, order))}}}, {fname}}},")
+            f"{{{', '.join(map(str, order))}}}, {fname}, {len(tmaps)}, {{{', '.join(tmaps)}}}}},")
         rows.setdefault(p.family, []).append(f"  {{&kKernels[{i}], {', '.join(info['cpp_fields'])}}},")
     lines += ["", "static const KernelInfo kKernels[] = {", *kernels, "};",
               f"static const int kKernelCount = {len(kernels)};", ""]
