@@ -10,14 +10,47 @@ from pathlib import Path
 from tilec.errors import TilecCompileError, TilecError
 
 
+_FORKED_VARIANTS: list = []  # the variants _lower_smem's forked workers index into
+
+
+def _lower_smem(i: int) -> int:
+    from tilec.aot.steps import lower_variant
+
+    try:
+        return lower_variant(_FORKED_VARIANTS[i])[1].launches[0].smem_bytes
+    except Exception:  # noqa: BLE001 - the parent lowers it again and reports the error with its context
+        return -1
+
+
+def _smem_in_parallel(variants: list) -> dict:
+    """Lower `variants` in forked worker processes (one per core) and return {name: dynamic smem bytes}.
+
+    Planning needs every variant's shared memory and lowering takes seconds per variant, so configure time
+    would grow with the catalogue on one core. Returns {} where fork is unavailable (the caller lowers serially).
+    """
+    import multiprocessing
+    import os
+
+    workers = min(len(variants), os.cpu_count() or 1)
+    if workers < 2 or sys.platform != "linux":
+        return {}
+    _FORKED_VARIANTS[:] = variants
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        sizes = pool.map(_lower_smem, range(len(variants)), chunksize=1)
+    return {v.name: n for v, n in zip(variants, sizes) if n >= 0}
+
+
 def _plan(args: argparse.Namespace):
     from tilec.aot.catalogue import load_catalogue, plan
     from tilec.aot.steps import lower_variant
+    from tilec.toolchain.arch import parse_arch_list
 
+    parse_arch_list(args.archs)  # an unknown arch is reported before seconds of lowering
     families = load_catalogue(args.catalogue, args.family or None, shipped_only=True)
-    smem = {}
-
     gen_dir = getattr(args, "gen_dir", None)
+    todo = [v for f in families for v in f.variants
+            if not (gen_dir and Path(gen_dir, f"{v.name}.json").is_file())]
+    smem = _smem_in_parallel(todo)
 
     def smem_bytes(v):
         if v.name not in smem:
