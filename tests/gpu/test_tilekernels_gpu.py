@@ -219,3 +219,41 @@ def test_python_m_check(tk):
                        check=False)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "check: passed" in p.stdout
+
+
+def _sm90a_usable(tk, torch) -> list[str]:
+    if torch.cuda.get_device_capability() != (9, 0):
+        pytest.skip("the sm90a rows run on compute capability 9.0 only")
+    names = [n for n in tk.device_info()["usable_kernels"] if n.endswith("_sm90a")]
+    if not names:
+        pytest.skip("this build has no sm_90a variants (TILEC_ARCHS without 90a)")
+    return names
+
+
+def test_sm90a_rows_are_usable_and_carry_tensor_maps(tk, torch):
+    names = _sm90a_usable(tk, torch)
+    ks = {k["name"]: k for k in tk.kernels()}
+    for n in names:
+        k = ks[n]
+        assert k["archs"] == ["sm_90a"] and k["threads"] == 384 and len(k["tensor_maps"]) == 2, k
+        assert [m["tensor"] for m in k["tensor_maps"]] == [0, 1] and {m["swizzle"] for m in k["tensor_maps"]} == {3}
+
+
+def test_sm90a_descriptor_cache_with_reused_addresses(tk, torch):
+    """Large-M problems run the sm90a (TMA) rows on an H100. Free and reallocate operands of changing shapes so that
+    the caching allocator hands out the same addresses with other dims: every cached CUtensorMap must match the
+    call's own (address, dims, strides), else the results are wrong."""
+    _sm90a_usable(tk, torch)
+    shapes = [(1000, 1032, 520), (512, 1032, 520), (1000, 520, 1032), (256, 256, 64), (1000, 1032, 520)]
+    for it in range(3):
+        for i, (m, n, k) in enumerate(shapes):
+            for trans in (False, True):
+                a, b, bf = _operands(torch, m, n, k, torch.float16, trans, seed=17 * it + i)
+                out = torch.full((m, n), float("nan"), dtype=torch.float16, device="cuda")
+                tk.gemm(a, b, out=out)
+                assert _rel_err(torch, out, a.float() @ bf) <= 1e-2, (it, m, n, k, trans)
+                del a, b, bf, out
+    a, b, bf = _operands(torch, 300, 264, 136, torch.bfloat16, False)
+    a.copy_(torch.randn_like(a))  # same tensors, new contents: cached maps stay valid
+    out = tk.gemm(a, b)
+    assert _rel_err(torch, out, a.float() @ bf) <= 1e-2
