@@ -281,8 +281,8 @@ class AttentionVariant(VariantBase):
 
     def build(self):
         c = self.config
-        kw = dict(causal=self.causal, block_M=c.block_m, block_N=c.block_n, num_stages=c.stages, threads=c.threads,
-                  dtype=self.dtype)
+        kw = {"causal": self.causal, "block_M": c.block_m, "block_N": c.block_n, "num_stages": c.stages,
+              "threads": c.threads, "dtype": self.dtype}
         if self.varlen:
             return flash_attn_varlen_fwd(*(T.symbolic(d) for d in ("total_q", "total_k", "heads", "kv_heads",
                                                                       "batch", "max_seqlen_q", "batch_plus_1")),

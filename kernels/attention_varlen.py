@@ -3,8 +3,15 @@ the kernel, its ABI and its variants). A separate family because its tensor list
 runtime dims differ from the dense kernel's, and a family has one kernel ABI."""
 from __future__ import annotations
 
-from kernels.attention import (SCALARS, VARLEN_CPP_STRUCT, VARLEN_DIMS, VARLEN_FAMILY, VARLEN_TENSORS,
-                               AttentionVariant, all_variants)
+from kernels.attention import (
+    SCALARS,
+    VARLEN_CPP_STRUCT,
+    VARLEN_DIMS,
+    VARLEN_FAMILY,
+    VARLEN_TENSORS,
+    AttentionVariant,
+    all_variants,
+)
 from kernels.attention import select as _select
 
 FAMILY = VARLEN_FAMILY

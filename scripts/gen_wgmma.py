@@ -44,7 +44,7 @@ def _function(n: int, name: str, ptx_type: str, rs: bool) -> str:
                f"uint64_t desc_b, int scale_d) {{")
         a_ops = f"{{%{nd + 1}, %{nd + 2}, %{nd + 3}, %{nd + 4}}}"
         tail = f'", {a_ops}, %{nd + 5}, p, 1, 1, %{nd + 6};\\n"'
-        ins = (f'"r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B)')
+        ins = ('"r"(scale_d), "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(TRANS_B)')
     else:
         sig = (f"template <int TRANS_A, int TRANS_B>\nTILEC_DEVICE void {fn}(\n    float (&d)[{nd}], uint64_t desc_a, "
                f"uint64_t desc_b, int scale_d) {{")

@@ -217,14 +217,19 @@ Problem validate(const Mat& a, const Mat& b) {
     if (m->ptr % 16)
       value_error(std::string(m->name) + "'s data pointer " + std::to_string(m->ptr) +
                   " is not 16-byte aligned (a view that starts mid-row?); pass " + m->name + ".clone() instead");
-  if (p.K == 0) return p;  // a zero fill, no kernel
+  return p;
+}
+
+// Whether this build has a kernel for the (valid) problem at all; checked after every argument (out included),
+// so that a bad argument is reported as such even on a build without the kernel.
+void check_has_kernel(const Problem& p, const Mat& a) {
+  if (p.M == 0 || p.N == 0 || p.K == 0) return;  // nothing or a zero fill: no kernel
   if (!(p.nn_ok && has_row(p, false)) && !(p.nt_ok && has_row(p, true))) {
     std::string layout = p.nn_ok ? "row-major b" : "b given as the transpose of a row-major matrix";
     throw py::value_error("tilekernels.gemm: this tilekernels build has no gemm kernel for " + std::string(dtype_str(a)) +
                           " with " + layout + " and M=" + std::to_string(p.M) +
                           (p.nn_ok ? "" : "; pass b.contiguous() to use the row-major kernels"));
   }
-  return p;
 }
 
 void validate_out(const Problem& p, const Mat& c, const Mat& a, const Mat& b) {
@@ -319,6 +324,9 @@ void run(Problem p, const Mat& a, const Mat& b, const Mat& c, cu::CUstream strea
 }
 
 cu::CUstream stream_from(PyObject* o) {
+  if (!PyLong_Check(o))
+    throw py::type_error(std::string("stream must be a CUDA stream handle as an int (e.g. torch.cuda.current_stream()"
+                                     ".cuda_stream) or None for torch's current stream, got ") + Py_TYPE(o)->tp_name);
   void* s = PyLong_AsVoidPtr(o);
   if (!s && PyErr_Occurred()) throw py::error_already_set();
   return static_cast<cu::CUstream>(s);
@@ -354,11 +362,14 @@ PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!g_torch.stream_getter) throw std::logic_error("_C._set_torch was not called (internal error, please report)");
     Mat a, b, c;
     a.name = "a", b.name = "b", c.name = "out";
+    cu::CUstream stream = nullptr;
+    if (args[3] != Py_None) stream = stream_from(args[3]);  // a bad stream is reported before anything else
     read_torch(a, args[0]);
     read_torch(b, args[1]);
     Problem p = validate(a, b);
     py::object out;
     if (args[2] == Py_None) {
+      check_has_kernel(p, a);
       // Allocated like `a` (dtype, device) on torch's current stream, only once the arguments are known good.
       py::object shape = py::make_tuple(p.M, p.N);
       PyObject* margs[2] = {args[0], shape.ptr()};
@@ -372,8 +383,8 @@ PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       out = py::reinterpret_borrow<py::object>(args[2]);
       read_torch(c, args[2]);
       validate_out(p, c, a, b);
+      check_has_kernel(p, a);
     }
-    cu::CUstream stream;
     if (args[3] == Py_None) {
       py::object dev = py::reinterpret_steal<py::object>(PyLong_FromLong(p.device < 0 ? 0 : p.device));
       PyObject* dev_ptr = dev.ptr();
@@ -381,8 +392,6 @@ PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
           PyObject_Vectorcall(g_torch.stream_getter, &dev_ptr, 1, nullptr));
       if (!s) throw py::error_already_set();
       stream = stream_from(s.ptr());
-    } else {
-      stream = stream_from(args[3]);
     }
     run(p, a, b, c, stream);
     return out.release().ptr();
@@ -395,6 +404,7 @@ PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 PyObject* gemm_raw(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   try {
     check_nargs(nargs, 4, "gemm_raw");
+    cu::CUstream stream = stream_from(args[3]);
     Mat a, b, c;
     a.name = "a", b.name = "b", c.name = "out";
     read_raw(a, args[0]);
@@ -402,7 +412,8 @@ PyObject* gemm_raw(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     Problem p = validate(a, b);
     read_raw(c, args[2]);
     validate_out(p, c, a, b);
-    run(p, a, b, c, stream_from(args[3]));
+    check_has_kernel(p, a);
+    run(p, a, b, c, stream);
     Py_RETURN_NONE;
   } catch (...) {
     set_python_error();
@@ -418,6 +429,7 @@ PyObject* gemm_check(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     read_raw(a, args[0]);
     read_raw(b, args[1]);
     Problem p = validate(a, b);
+    check_has_kernel(p, a);
     return py::make_tuple(p.M, p.N).release().ptr();
   } catch (...) {
     set_python_error();

@@ -1,5 +1,6 @@
 // @file module.cpp
 // @brief PYBIND11_MODULE(_C): the tilekernels extension (loads nothing and needs no GPU at import).
+#include <climits>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -75,7 +76,18 @@ py::list kernels() {
   return out;
 }
 
-int resolve_ordinal(py::object device) { return device.is_none() ? current_device_ordinal() : device.cast<int>(); }
+int resolve_ordinal(py::object device) {
+  if (device.is_none()) return current_device_ordinal();
+  // bool is an int subclass but never meant as an ordinal; torch.device / "cuda:0" are not accepted either.
+  if (!PyLong_Check(device.ptr()) || PyBool_Check(device.ptr()))
+    throw py::type_error(std::string("device must be an int CUDA device ordinal (or None for the current device), "
+                                     "got ") + Py_TYPE(device.ptr())->tp_name);
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(device.ptr(), &overflow);
+  if (overflow || v < INT_MIN || v > INT_MAX)
+    throw py::value_error("device=" + py::str(device).cast<std::string>() + " is not a valid CUDA device ordinal");
+  return static_cast<int>(v);
+}
 
 py::dict device_info(py::object device_obj) {
   int ordinal = resolve_ordinal(device_obj);

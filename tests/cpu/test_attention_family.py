@@ -211,7 +211,7 @@ def test_variant_table() -> None:
         assert fam.SCALARS == ("scale",)
         assert len(fam.DIMS) <= 8 and len(fam.TENSORS) + len(fam.SCALARS) + len(fam.DIMS) <= 16  # KernelInfo limits
     # Every (dtype, head_dim, causal) has a variant for the 99 KiB archs (sm_86/89/120).
-    small = lambda v: v.config.smem_bytes(v.head_dim) <= 99 * 1024  # noqa: E731
+    small = lambda v: v.config.smem_bytes(v.head_dim) <= 99 * 1024
     for vs in (dense, varlen):
         for key in {(v.dtype, v.head_dim, v.causal) for v in vs}:
             assert any(small(v) for v in vs if (v.dtype, v.head_dim, v.causal) == key), key

@@ -408,4 +408,4 @@ def _bad_stream(env: Env, data: st.DataObject) -> Case:
 
 
 # Mutations that find a known bug: xfail (not strict) so that CI stays green until it is fixed, then they pass.
-KNOWN_BUGS = {"bad_stream": "a non-int stream raises 'TypeError: an integer is required', not naming `stream`"}
+KNOWN_BUGS: dict[str, str] = {}  # mutation -> why it is expected to fail (xfail); empty: none known

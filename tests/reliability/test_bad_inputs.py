@@ -96,11 +96,8 @@ def test_flash_attn_bad_inputs(env: Env, mutation: str, data: st.DataObject) -> 
     judge(env, "flash_attn", mutation, ATTN_MUTATIONS[mutation](env, data))
 
 
-# A wrong type must be a TypeError; pybind11's int cast raises RuntimeError("Unable to cast ...") instead.
-_CAST_BUG = pytest.mark.xfail(strict=False, reason="known: pybind11's cast error (RuntimeError, no argument name) "
-                                                   "for a non-int device; remove once _C checks the type")
-DEVICE_ARGS = ["x", -1, 99, 2**70, 1.5, [0], "cuda:0"]
-DEVICE_ARGS = [pytest.param(d, marks=_CAST_BUG) if not isinstance(d, int) or d >= 2**63 else d for d in DEVICE_ARGS]
+# A wrong type must be a TypeError naming `device` (not pybind11's RuntimeError cast error).
+DEVICE_ARGS = ["x", -1, 99, 2**70, 1.5, [0], "cuda:0", True]
 
 
 @pytest.mark.parametrize("fn_name", ["device_info", "warmup"])

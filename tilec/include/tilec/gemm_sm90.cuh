@@ -21,7 +21,10 @@
  * Operands: A is TILE_M x K (K-major, `x` of x @ w.T and of a @ b) or K x TILE_M (MN-major); B is TILE_N x K
  * (K-major, `w` of x @ w.T) or K x TILE_N (MN-major, `b` of a @ b). Each warpgroup computes 64 x N of C from
  * rows m0 .. m0 + 63 of A and columns n0 .. n0 + N - 1 of B (m0 a multiple of 8 for K-major A, of the panel
- * width 64 for MN-major A; likewise n0).
+ * width 64 for MN-major A; likewise n0). The contiguous dimension of every operand tile must span 32, 64 or a
+ * multiple of 128 bytes (a compile error says so otherwise): for 16-bit types K in {16, 32} or K % 64 == 0 for
+ * K-major tiles, TILE_M / TILE_N in {16, 32} or a multiple of 64 for MN-major tiles (pad the tile, not N). Any
+ * N % 8 == 0 up to 256 is issued as chunks of the generated m64nNk16 shapes.
  *
  * Accumulator contract, float acc[N / 2] per thread of the warpgroup (the wgmma D fragment), with t the
  * thread's index in its warpgroup (threadIdx.x % 128), w = t / 32, g = (t % 32) / 4, q = t % 4:
@@ -32,10 +35,15 @@
  * same mapping per k16 step: a[s][r] packs A[m0 + 16 w + g + 8 (r % 2)][16 s + 2 q + 8 (r / 2) + {0, 1}],
  * the lower k in the low half (e.g. a previous gemm's accumulator converted with pack2).
  *
- * The calls only issue: they fence the accumulators, issue the wgmmas, and commit them as one group. The
- * caller waits (wgmma_wait_group_sync_aligned<n>() then warpgroup_fence_operand(acc)) before it reads acc or
- * lets the tiles be overwritten; the operands must be visible to the async proxy before the call (a TMA
+ * gemm_ss_sm90 / gemm_rs_sm90 only issue: they fence the accumulators, issue the wgmmas, and commit them as one
+ * group. The caller waits (wgmma_wait_group_sync_aligned<n>() then warpgroup_fence_operand(acc)) before it reads
+ * acc or lets the tiles be overwritten; the operands must be visible to the async proxy before the call (a TMA
  * load whose mbarrier phase the warpgroup observed, or st.shared followed by fence_proxy_async_shared_cta()).
+ * With accumulate = 0 the old acc values are ignored by the hardware but still read by the asm: declare acc
+ * once (outside the tile loop) or zero it, so that ptxas does not materialize undefined values in local memory.
+ * ptxas plans one wgmma register pipeline per kernel: if its -v report says "wgmma.mma_async instructions are
+ * serialized", the accumulators live at once exceed the budget (tests/cpu/test_headers_sm90_compile.py fails
+ * on it for the reference kernel).
  */
 #pragma once
 

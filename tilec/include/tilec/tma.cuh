@@ -117,8 +117,8 @@ TILEC_DEVICE void fence_proxy_async_shared_cta() { asm volatile("fence.proxy.asy
 TILEC_DEVICE void cp_async_bulk_tensor_2d_shared_global(uint32_t dst, const CUtensorMap* tmap, int c0, int c1,
                                                         uint32_t bar) {
     asm volatile(
-        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
-            dst),
+        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
         "l"(tensor_map_addr(tmap)), "r"(c0), "r"(c1), "r"(bar)
         : "memory");
 }
@@ -137,8 +137,8 @@ TILEC_DEVICE void cp_async_bulk_tensor_2d_shared_global(uint32_t dst, const CUte
 TILEC_DEVICE void cp_async_bulk_tensor_3d_shared_global(uint32_t dst, const CUtensorMap* tmap, int c0, int c1, int c2,
                                                         uint32_t bar) {
     asm volatile(
-        "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::
-            "r"(dst),
+        "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
         "l"(tensor_map_addr(tmap)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
         : "memory");
 }
