@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One measuring session on a lent GPU machine (no internet): install the carried wheel, then run the named stages,
+# writing everything under $OUT (default ./gpu-out). Every stage runs even when an earlier one failed; the exit
+# status says whether any failed.
+#
+#   bench/h100_session.sh wheel jit reference     # stages, in order:
+#     wheel      python -m tilekernels, the GPU tests of the installed wheel, time to first result, host time/call
+#     jit        tilec's sm_90a GEMM (JIT) vs cuBLAS: checks on ragged shapes, TFLOP/s per tile config
+#     reference  the hand-written sm_90a reference GEMM vs cuBLAS (what TMA store, clusters, raster groups buy)
+#     suite      bench.run_suite: the pytest-benchmark suite through the public API -> results JSON, table, plot
+#     reliab     the reliability suite's GPU part, then compute-sanitizer memcheck + racecheck over every variant
+#
+# The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$PWD/gpu-out}"
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+status=0
+step() {  # step NAME CMD...: run, log to $OUT/NAME.log, remember a failure
+  local name="$1"; shift
+  echo "=== $name: $*"
+  local t0=$SECONDS
+  "$@" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  echo "=== $name: rc=$rc in $((SECONDS - t0)) s"; tail -n 25 "$OUT/$name.log"
+  [ $rc -eq 0 ] || status=1
+}
+
+wheel=$(ls .whl/tilekernels-*cp312*.whl 2>/dev/null | head -n 1)
+if [ -n "$wheel" ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$wheel"
+  # The installed wheel, never the source tree's bindings/; tilec and kernels/ come from the tree (JIT stages).
+  export PYTHONPATH="/tmp/site:$PWD"
+else
+  echo "no .whl/tilekernels-*cp312*.whl carried: the wheel, suite and reliab stages will fail"
+  export PYTHONPATH="$PWD"
+fi
+
+for stage in "$@"; do
+  case "$stage" in
+    wheel)
+      step tilekernels_info python3 -m tilekernels
+      step gpu_tests python3 -m pytest -q -p no:cacheprovider tests/gpu/test_tilekernels_gpu.py
+      step host_overhead python3 bench/host_overhead.py "$OUT/host_overhead.json" ;;
+    jit)
+      step sm90a_jit python3 bench/gemm_sm90_jit.py "$OUT/gemm_sm90a_jit.json" all float16,bfloat16 ;;
+    reference)
+      step sm90a_reference python3 bench/gemm_sm90_reference.py "$OUT/gemm_sm90a_reference.json" ;;
+    suite)
+      step suite python3 -m bench.run_suite --out-dir "$OUT" ;;
+    reliab)
+      step reliability_gpu env TILEKERNELS_FUZZ_EXAMPLES=30 python3 -m pytest -q -p no:cacheprovider tests/reliability
+      cp tests/reliability/last_run.json "$OUT/reliability_report.json" 2>/dev/null
+      step sanitizers bash ci/run_sanitizers.sh ;;
+    *) echo "unknown stage $stage (see the header of $0)"; status=1 ;;
+  esac
+done
+exit $status
