@@ -29,7 +29,8 @@ class CMakeBuild(build_ext):
         debug = int(os.environ.get("DEBUG", "0")) if self.debug is None else self.debug
         cfg = "Debug" if debug else "Release"
 
-        cmake_args = [f"-DPython_EXECUTABLE={sys.executable}", f"-DCMAKE_BUILD_TYPE={cfg}"]
+        cmake_args = [f"-DPython_EXECUTABLE={sys.executable}", f"-DCMAKE_BUILD_TYPE={cfg}",
+                      f"-DTILEKERNELS_VERSION={self.distribution.get_version()}"]
         if os.environ.get("TILEC_ARCHS"):
             cmake_args += [f"-DTILEC_ARCHS={os.environ['TILEC_ARCHS']}"]
         if "CMAKE_ARGS" in os.environ:

@@ -25,6 +25,10 @@ def main() -> int:
         print(f"FAIL: runtime dependencies other than numpy: {deps}")
         return 1
     print(f"import OK: {tilekernels.__file__}; runtime dependencies: {deps}")
+    if tilekernels.__version__ != md.version("tilekernels") or tilekernels._C.cuda_version == "unknown":
+        print(f"FAIL: tilekernels.__version__ {tilekernels.__version__!r} (the wheel says {md.version('tilekernels')!r}),"
+              f" built with CUDA {tilekernels._C.cuda_version!r}: the build did not pass its version defines")
+        return 1
 
     proc = subprocess.run([sys.executable, "-m", "tilekernels"], capture_output=True, text=True, check=False)
     print(f"--- python -m tilekernels (exit {proc.returncode})\n{proc.stdout}{proc.stderr}")
