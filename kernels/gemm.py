@@ -23,10 +23,13 @@ _DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
 
 
 def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_dtype=None,
-           accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0, smem_epilogue=False):
+           accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0, smem_epilogue=False,
+           persistent=False):
     """The tile program: one (block_M x block_N) tile of C per block, a software pipeline over K.
 
-    smem_epilogue: stage C through shared memory so the global stores are whole 16-byte rows.
+    smem_epilogue: stage C through shared memory so the global stores are whole 16-byte rows (on sm_90a: TMA
+    stores, which need N % 8 == 0 for 16-bit C).
+    persistent: T.annotate_persistent (one block per SM looping over the tiles; same result).
     """
     out_dtype = out_dtype or dtype
     b_shape = (N, K) if trans_b else (K, N)
@@ -40,6 +43,8 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
             C_local = T.alloc_fragment((block_M, block_N), accum_dtype)
             if swizzle:
                 T.use_swizzle(swizzle)
+            if persistent:
+                T.annotate_persistent()
             T.clear(C_local)
             for k in T.Pipelined(T.ceildiv(K, block_K), num_stages=num_stages):
                 T.copy(A[by * block_M, k * block_K], A_shared)

@@ -54,6 +54,12 @@ class LaunchSpec:
     threads: threads per block.
     smem_bytes: dynamic shared memory bytes.
     tensor_maps: TensorMapSpecs passed after the symbolic dims, in this order.
+    persistent: `grid` is the logical grid of tiles, not the launch grid. The kernel loops over
+          tiles = grid[0] * grid[1] * grid[2] (it computes that count itself) with a stride of gridDim.x, so any
+          1-D launch is correct; launch (min(tiles, SMs * resident), 1, 1) blocks, where SMs is the device's
+          multiprocessor count and resident the blocks of this kernel one SM holds at once
+          (cuOccupancyMaxActiveBlocksPerMultiprocessor; 1 for the sm_90a warp-specialized kernels). Launch nothing
+          when tiles == 0.
     """
 
     entry: str
@@ -62,6 +68,14 @@ class LaunchSpec:
     smem_bytes: int = 0
     cluster: tuple = (1, 1, 1)
     tensor_maps: tuple = ()
+    persistent: bool = False
+
+    def launch_grid(self, grid: tuple, max_blocks: int) -> tuple:
+        """The grid to launch for the evaluated `grid` when the device holds at most `max_blocks` blocks of this
+        kernel at once (SMs x resident; the rule above). A non-persistent launch is `grid` itself."""
+        if not self.persistent:
+            return tuple(grid)
+        return (min(grid[0] * grid[1] * grid[2], max(max_blocks, 1)), 1, 1)
 
 
 @dataclass(frozen=True)
@@ -91,7 +105,7 @@ class KernelMetadata:
             LaunchSpec(l["entry"], tuple(l["grid"]), l["threads"], l["smem_bytes"], tuple(l["cluster"]),
                        tuple(TensorMapSpec(t["name"], t["param"], t["dtype"], tuple(t["dims"]),
                                            tuple(t["strides_bytes"]), tuple(t["box"]), t["swizzle"])
-                             for t in l.get("tensor_maps", ())))
+                             for t in l.get("tensor_maps", ())), bool(l.get("persistent", False)))
             for l in d["launches"]
         )
         return KernelMetadata(d["name"], params, tuple(d["sym_dims"]), launches, d["target"], d.get("extra", {}))

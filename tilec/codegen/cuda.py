@@ -14,7 +14,7 @@ from tilec.ir.buffer import Buffer
 from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
 from tilec.ir.func import PrimFunc
 from tilec.ir.stmt import (Alloc, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Scope, Seq,
-                           Stmt, Store, StoreVec, Sync, TensorMapRef, VecCopy, WarpSpecialize, While)
+                           Stmt, Store, StoreVec, Sync, TensorMapRef, TileLoop, VecCopy, WarpSpecialize, While)
 from tilec.ir.visit import walk
 from tilec.metadata import KernelMetadata, LaunchSpec, ParamSpec
 
@@ -27,10 +27,11 @@ _MATH64 = {"exp": "exp", "exp2": "exp2", "log": "log", "log2": "log2", "sqrt": "
 class CudaEmitter:
     """Prints expressions and statements of lowered IR as CUDA C++."""
 
-    def __init__(self) -> None:
+    def __init__(self, kernel: Kernel | None = None) -> None:
         self.lines: list[str] = []
         self.ind = 1
         self.consumer_threads = 0  # > 0 while emitting a warp-specialized consumer (named barriers)
+        self.kernel = kernel  # the T.Kernel being emitted (its block variables, for TileLoop)
 
     def line(self, s: str) -> None:
         self.lines.append("  " * self.ind + s)
@@ -159,6 +160,13 @@ class CudaEmitter:
         elif isinstance(s, While):
             self.line(f"while ({self.expr(s.cond)}) {{")
             self.block(s.body)
+        elif isinstance(s, TileLoop):
+            self.line("#pragma unroll 1")
+            self.line("for (int tl_tile = blockIdx.x; tl_tile < tl_tiles; tl_tile += gridDim.x) {")
+            self.ind += 1
+            _bind_tile(self, self.kernel)
+            self.ind -= 1
+            self.block(s.body)
         elif isinstance(s, If):
             self.line(f"if ({self.expr(s.cond)}) {{")
             self.ind += 1
@@ -253,17 +261,13 @@ def grid_expr(e: Expr) -> str:
     raise TilecError(f"a grid size must be an integer expression of the symbolic dims, got {type(e).__name__}")
 
 
-def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
-    bx, by, bz = (v.name for v in k.block_vars)
-    if not k.swizzle:
-        em.line(f"[[maybe_unused]] const int {bx} = blockIdx.x;")
-        em.line(f"[[maybe_unused]] const int {by} = blockIdx.y;")
-        em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
-        return
-    # T.use_swizzle: walk the grid in panels of `panel` rows of blocks so neighbours share L2 tiles.
+def _rasterize(em: CudaEmitter, k: Kernel, row_lin: str, col_lin: str) -> None:
+    """T.use_swizzle: bx, by from a linear block index over the tl_gx x tl_gy grid, walking it in panels of
+    `panel` rows (row order; row_lin = by * gx + bx) or columns (col_lin = bx * gy + by) of blocks so that
+    neighbours share L2 tiles."""
+    bx, by, _ = (v.name for v in k.block_vars)
     panel, order = k.swizzle
-    em.line("const int tl_gx = gridDim.x, tl_gy = gridDim.y;")
-    em.line("const int tl_lin = blockIdx.y * tl_gx + blockIdx.x;")
+    em.line(f"const int tl_lin = {row_lin};")
     if order == "row":
         em.line(f"const int tl_span = {panel} * tl_gx;")
         em.line("const int tl_pan = tl_lin / tl_span, tl_in = tl_lin % tl_span;")
@@ -272,12 +276,45 @@ def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
         em.line(f"const int {bx} = tl_in / tl_h;")
     else:
         em.line(f"const int tl_span = {panel} * tl_gy;")
-        em.line("const int tl_lin2 = blockIdx.x * tl_gy + blockIdx.y;")
+        em.line(f"const int tl_lin2 = {col_lin};")
         em.line("const int tl_pan = tl_lin2 / tl_span, tl_in = tl_lin2 % tl_span;")
         em.line(f"const int tl_w = min({panel}, tl_gx - tl_pan * {panel});")
         em.line(f"const int {bx} = tl_pan * {panel} + tl_in % tl_w;")
         em.line(f"const int {by} = tl_in / tl_w;")
+
+
+def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
+    """Bind the block variables at the kernel's top: from blockIdx, or (persistent kernels) define the logical
+    grid tl_gx x tl_gy x tl_gz and its tile count tl_tiles, which each TileLoop walks."""
+    bx, by, bz = (v.name for v in k.block_vars)
+    if k.persistent:
+        gx, gy, gz = (em.expr(g) for g in k.grid)
+        em.line(f"const int tl_gx = {gx}, tl_gy = {gy}, tl_gz = {gz};")
+        em.line("const int tl_tiles = tl_gx * tl_gy * tl_gz;")
+        return
+    if not k.swizzle:
+        em.line(f"[[maybe_unused]] const int {bx} = blockIdx.x;")
+        em.line(f"[[maybe_unused]] const int {by} = blockIdx.y;")
+        em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
+        return
+    em.line("const int tl_gx = gridDim.x, tl_gy = gridDim.y;")
+    _rasterize(em, k, "blockIdx.y * tl_gx + blockIdx.x", "blockIdx.x * tl_gy + blockIdx.y")
     em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
+
+
+def _bind_tile(em: CudaEmitter, k: Kernel | None) -> None:
+    """Inside a TileLoop: the block variables of tile tl_tile (x fastest, then y, then z; rasterized like the
+    blocks of a non-persistent launch)."""
+    if k is None:
+        raise TilecError("codegen: a tile loop outside a kernel (internal error, please report)")
+    bx, by, bz = (v.name for v in k.block_vars)
+    em.line("const int tl_xy = tl_tile % (tl_gx * tl_gy);")
+    em.line(f"[[maybe_unused]] const int {bz} = tl_tile / (tl_gx * tl_gy);")
+    if k.swizzle:
+        _rasterize(em, k, "tl_xy", "tl_xy")
+        return
+    em.line(f"[[maybe_unused]] const int {bx} = tl_xy % tl_gx;")
+    em.line(f"[[maybe_unused]] const int {by} = tl_xy / tl_gx;")
 
 
 def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetadata]:
@@ -301,9 +338,12 @@ def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetad
     launches = []
     for i, k in enumerate(kernels):
         entry = f"{fn.name}_kernel" if len(kernels) == 1 else f"{fn.name}_kernel_{i}"
-        em = CudaEmitter()
+        em = CudaEmitter(k)
         threads = k.threads + (128 if any(isinstance(x, WarpSpecialize) for x in walk(k.body)) else 0)
         kparams = plist + [f"const __grid_constant__ CUtensorMap {t.name}" for t in k.tensor_maps]
+        note = fn.attrs.get("lowering_notes", {}).get(i)
+        if note:
+            out.append(f"// tilec lowering: {note}")
         out.append(f'extern "C" __global__ void __launch_bounds__({threads}, 1) {entry}({", ".join(kparams)}) {{')
         nbytes = smem_bytes.get(k, 0)
         if nbytes:
@@ -317,7 +357,7 @@ def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetad
         out.append("}")
         out.append("")
         launches.append(LaunchSpec(entry, tuple(grid_expr(g) for g in k.grid), threads, nbytes,
-                                   tensor_maps=tuple(k.tensor_maps)))
+                                   tensor_maps=tuple(k.tensor_maps), persistent=k.persistent))
     params = []
     for p in fn.params:
         if p.buffer is not None:

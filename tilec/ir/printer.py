@@ -5,8 +5,8 @@ from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
 from tilec.ir.func import PrimFunc
 from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl,
-                           Parallel, Scope, Seq, Stmt, Store, StoreVec, Sync, TensorMapRef, TileOp, VecCopy,
-                           WarpSpecialize, While)
+                           Parallel, Scope, Seq, Stmt, Store, StoreVec, Sync, TensorMapRef, TileLoop, TileOp,
+                           VecCopy, WarpSpecialize, While)
 
 _PREC = {"or": 1, "and": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "|": 4, "^": 5, "&": 6,
          "<<": 7, ">>": 7, "+": 8, "-": 8, "*": 9, "/": 9, "//": 9, "%": 9}
@@ -89,7 +89,10 @@ def stmt_lines(s: Stmt | None, ind: int = 0) -> list[str]:
     if isinstance(s, Kernel):
         g = ", ".join(expr_str(x) for x in s.grid)
         bv = ", ".join(v.name for v in s.block_vars)
-        return [f"{pad}with T.Kernel({g}, threads={s.threads}) as ({bv}):"] + stmt_lines(s.body, ind + 1)
+        extra = ", persistent=True" if s.persistent else ""
+        return [f"{pad}with T.Kernel({g}, threads={s.threads}{extra}) as ({bv}):"] + stmt_lines(s.body, ind + 1)
+    if isinstance(s, TileLoop):
+        return [f"{pad}for tile in T.persistent_tiles():  # binds the block variables"] + stmt_lines(s.body, ind + 1)
     if isinstance(s, Alloc):
         init = "" if s.init is None else f" = {expr_str(s.init)}"
         return [f"{pad}alloc {_buf_decl(s.buffer)}{init}"]
@@ -164,4 +167,5 @@ def func_str(fn: PrimFunc) -> str:
         else:
             params.append(f"{p.name}: {p.var.dtype}")
     head = f"def {fn.name}({', '.join(params)}):"
-    return "\n".join([head] + stmt_lines(fn.body, 1)) + "\n"
+    notes = [f"# lowering of kernel {i}: {n}" for i, n in sorted(fn.attrs.get("lowering_notes", {}).items())]
+    return "\n".join(notes + [head] + stmt_lines(fn.body, 1)) + "\n"

@@ -35,6 +35,7 @@ class Kernel(Stmt):
     loc: SourceLoc = field(default=NO_LOC, compare=False)
     swizzle: tuple = ()  # (panel_size, order) of T.use_swizzle block rasterization, set by lowering
     tensor_maps: tuple = ()  # TMA TensorMapSpecs the kernel takes as parameters, set by lowering
+    persistent: bool = False  # T.annotate_persistent: blocks loop over tiles (TileLoop), set by persistent_tiles
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +110,8 @@ class Let(Stmt):
 
 @dataclass(frozen=True, eq=False)
 class Annotate(Stmt):
-    """Schedule annotations: kind "layout" (value: {Buffer: layout}) or "swizzle" (value: (panel, enable))."""
+    """Schedule annotations: kind "layout" (value: {Buffer: layout}), "swizzle" (value: (panel, order, enable)) or
+    "persistent" (value: enable)."""
 
     kind: str
     value: object
@@ -240,6 +242,19 @@ class WarpSpecialize(Stmt):
     consumer_threads: int
     producer_regs: int = 40
     consumer_regs: int = 232
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class TileLoop(Stmt):
+    """The tile loop of a persistent kernel: `for (t = blockIdx.x; t < tiles; t += gridDim.x) { bind; body }`.
+
+    tiles is the product of the kernel's grid extents (the T.Kernel grid, not the launched one); `bind` sets the
+    kernel's block variables from t exactly as a non-persistent block sets them from its block index (with
+    T.use_swizzle's rasterization), so `body` sees one tile per iteration with the usual block variables.
+    """
+
+    body: Stmt
     loc: SourceLoc = field(default=NO_LOC, compare=False)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Callable, Iterator
 
-from tilec.ir.stmt import For, If, Kernel, Parallel, Scope, Seq, Stmt, WarpSpecialize, While
+from tilec.ir.stmt import For, If, Kernel, Parallel, Scope, Seq, Stmt, TileLoop, WarpSpecialize, While
 
 _BODY_FIELDS = {Seq: ("stmts",), Kernel: ("body",), For: ("body",), Parallel: ("body",), If: ("then", "else_"),
-                While: ("body",), Scope: ("body",),
+                While: ("body",), Scope: ("body",), TileLoop: ("body",),
                 WarpSpecialize: ("producer", "consumer")}
 
 

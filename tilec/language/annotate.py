@@ -1,4 +1,4 @@
-"""Schedule annotations: T.annotate_layout and T.use_swizzle."""
+"""Schedule annotations: T.annotate_layout, T.use_swizzle and T.annotate_persistent."""
 from __future__ import annotations
 
 from tilec.errors import TilecError
@@ -23,3 +23,15 @@ def use_swizzle(panel_size: int = 8, order: str = "row", enable: bool = True) ->
     if order not in ("row", "column"):
         raise TilecError(f"T.use_swizzle: order must be 'row' or 'column', got {order!r}", loc())
     b.emit(Annotate("swizzle", (panel_size, order, bool(enable)), loc()))
+
+
+def annotate_persistent(enable: bool = True) -> None:
+    """Make the kernel persistent: launch min(#tiles, #SMs x resident blocks per SM) blocks that each loop over
+    tiles t = blockIdx.x, blockIdx.x + gridDim.x, ... (#tiles = the product of the T.Kernel grid), with the block
+    variables bound from t (after T.use_swizzle's rasterization). A schedule choice only: the program computes the
+    same result. On sm_90a's warp-specialized pipeline the producer then prefetches the next tile's stages while
+    the consumers run the epilogue."""
+    b = current("T.annotate_persistent")
+    if not isinstance(enable, bool):
+        raise TilecError(f"T.annotate_persistent: enable must be a bool, got {enable!r}", loc())
+    b.emit(Annotate("persistent", enable, loc()))

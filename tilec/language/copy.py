@@ -25,6 +25,7 @@ class Copy(TileOp):
     async_: bool = False  # set by pipeline_loops: issue as cp.async, completion tracked by commit/wait groups
     disable_tma: bool = False  # T.copy(..., disable_tma=True): never lower to TMA
     mbar: object = None  # set by specialize_warps: a TMA load completing on this mbarrier (a BufferPtr)
+    tma_store: bool = False  # set by specialize_warps: a shared->global copy issued as TMA tile stores
 
     def regions(self) -> tuple:
         return (self.src, self.dst)

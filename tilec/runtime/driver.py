@@ -83,6 +83,7 @@ _SIGNATURES = {
     "cuModuleGetFunction": [POINTER(_P), _P, c_char_p],
     "cuFuncSetAttribute": [_P, c_int, c_int],
     "cuFuncGetAttribute": [POINTER(c_int), c_int, _P],
+    "cuOccupancyMaxActiveBlocksPerMultiprocessor": [POINTER(c_int), _P, c_int, c_size_t],
     "cuLaunchKernel": [_P, c_uint, c_uint, c_uint, c_uint, c_uint, c_uint, c_uint, _P, c_void_p, c_void_p],
     "cuLaunchKernelEx": [POINTER(_LaunchConfig), _P, c_void_p, c_void_p],
     "cuStreamSynchronize": [_P],
@@ -343,6 +344,15 @@ def func_get_attribute(func: int, attr: int, kernel: str | None = None) -> int:
     """cuFuncGetAttribute. Raises CudaDriverError / TilecRuntimeError."""
     v = c_int()
     check(_load().cuFuncGetAttribute(byref(v), attr, func), "cuFuncGetAttribute", kernel)
+    return v.value
+
+
+def occupancy_max_active_blocks(func: int, threads: int, smem: int, kernel: str | None = None) -> int:
+    """cuOccupancyMaxActiveBlocksPerMultiprocessor: how many blocks of `func` one SM holds at once with `threads`
+    threads and `smem` bytes of dynamic shared memory each. Raises CudaDriverError / TilecRuntimeError."""
+    v = c_int()
+    check(_load().cuOccupancyMaxActiveBlocksPerMultiprocessor(byref(v), func, threads, smem),
+          "cuOccupancyMaxActiveBlocksPerMultiprocessor", kernel)
     return v.value
 
 

@@ -187,6 +187,15 @@ def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def persistent_grid_cap(spec: LaunchSpec, func: int, dev: int) -> int:
+    """The most blocks a persistent launch starts on device `dev`: its SMs times the blocks of `func` one SM holds
+    (LaunchSpec.persistent's rule); 0 for a non-persistent launch."""
+    if not spec.persistent:
+        return 0
+    resident = driver.occupancy_max_active_blocks(func, int(spec.threads), int(spec.smem_bytes), spec.entry)
+    return driver.multiprocessor_count(dev) * max(resident, 1)
+
+
 class Launcher:
     """Callable that checks arguments against a KernelMetadata and launches its kernels from one cubin.
 
@@ -273,13 +282,13 @@ class Launcher:
         self._tmap_cache: dict = {}
         if not self._launches:
             self._bad("no launches")
-        self._modules: dict[int, list[int]] = {}  # context handle -> CUfunction per launch
+        self._modules: dict[int, tuple] = {}  # context handle -> (CUfunction per launch, persistent cap per launch)
         self._lock = threading.Lock()
         self._nargs = len(params)
         self._get_ctx = self._cu_launch = None  # bound on first launch (needs the driver)
         self._ctx_buf = c_void_p()
         self._ctx_ref = ctypes.byref(self._ctx_buf)
-        self._last: tuple = (0, -1, [])  # (context, its device, functions) of the last launch
+        self._last: tuple = (0, -1, [], [])  # (context, its device, functions, persistent caps) of the last launch
 
     def _bad(self, what: str) -> None:
         raise TilecRuntimeError(f"kernel '{self.name}': invalid launch metadata: {what} (internal error, please report)")
@@ -412,7 +421,11 @@ class Launcher:
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {spec.grid} divides by zero for "
                                         f"{env}") from None
             lo = min(g)
-            if lo < 0 or g[0] > _INT32_MAX or g[1] > 65535 or g[2] > 65535:
+            if spec.persistent:  # g counts tiles; the launch is 1-D, capped by the device (persistent_grid)
+                if lo < 0 or g[0] * g[1] * g[2] > _INT32_MAX:
+                    raise TilecRuntimeError(f"kernel '{spec.entry}': {g} tiles (from {spec.grid} with {env}) are "
+                                            f"outside the persistent kernel's range (0 .. 2**31 - 1 in all)")
+            elif lo < 0 or g[0] > _INT32_MAX or g[1] > 65535 or g[2] > 65535:
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} (from {spec.grid} with {env}) is outside "
                                         f"CUDA's limits (x < 2**31, y and z <= 65535)")
             if cluster is not None and lo > 0 and any(gi % ci for gi, ci in zip(g, cluster)):
@@ -435,7 +448,7 @@ class Launcher:
             device = driver.pointer_device(next(p for p in unknown if p))
         stream = _torch_stream(device) if use_torch else None
         with self._lock:
-            funcs, restore = self._enter_context(device)
+            funcs, caps, restore = self._enter_context(device)
             try:
                 for slot, v in zip(self._ptr_slots, ptrs):
                     slot.value = v
@@ -444,10 +457,12 @@ class Launcher:
                 for slot, v in zip(self._sym_slots, sym_values):
                     slot.value = v
                 launch = self._cu_launch
-                for (spec, _, threads, smem, cluster, config), func, grid, maps, params in zip(
-                        self._launches, funcs, grids, self._tmaps, self._launch_params):
+                for (spec, _, threads, smem, cluster, config), func, cap, grid, maps, params in zip(
+                        self._launches, funcs, caps, grids, self._tmaps, self._launch_params):
                     if grid is None:
                         continue
+                    if cap:
+                        grid = spec.launch_grid(grid, cap)
                     if maps:
                         self._fill_tensor_maps(maps, ptrs, dict(zip(self._syms, sym_values)))
                     if config is None:
@@ -482,8 +497,9 @@ class Launcher:
                 self._tmap_cache[key] = data
             ctypes.memmove(slot, data, 128)
 
-    def _enter_context(self, device: int | None) -> tuple[list[int], int]:
-        """Under the lock: make a context for `device` current and return (its functions, context to restore or 0).
+    def _enter_context(self, device: int | None) -> tuple[list[int], list[int], int]:
+        """Under the lock: make a context for `device` current and return (its functions, their persistent grid caps
+        (0: not persistent), context to restore or 0).
 
         The fast path is one cuCtxGetCurrent when the same context as last time is current.
         """
@@ -494,19 +510,21 @@ class Launcher:
         if rc:
             driver.check(rc, "cuCtxGetCurrent")
         ctx = self._ctx_buf.value or 0
-        last_ctx, last_dev, last_funcs = self._last
+        last_ctx, last_dev, last_funcs, last_caps = self._last
         if ctx and ctx == last_ctx and (device is None or device == last_dev):
-            return last_funcs, 0
+            return last_funcs, last_caps, 0
         ctx, restore = driver.ensure_context(device)
-        funcs = self._modules.get(ctx)
-        if funcs is None:
-            funcs = self._load(ctx)
+        loaded = self._modules.get(ctx)
+        if loaded is None:
+            loaded = self._load(ctx)
+        funcs, caps = loaded
         if restore == -1:
-            self._last = (ctx, driver.context_device(ctx), funcs)
-        return funcs, max(restore, 0)
+            self._last = (ctx, driver.context_device(ctx), funcs, caps)
+        return funcs, caps, max(restore, 0)
 
-    def _load(self, ctx: int) -> list[int]:
-        """Under the lock: load the module into context `ctx` (current) and prepare its functions."""
+    def _load(self, ctx: int) -> tuple[list[int], list[int]]:
+        """Under the lock: load the module into context `ctx` (current) and prepare its functions; returns them and
+        each launch's persistent grid cap (persistent_grid_cap; 0 for a non-persistent launch)."""
         dev = driver.context_device(ctx)
         try:
             module = driver.module_load_data(self.cubin, self.name)
@@ -532,5 +550,6 @@ class Launcher:
                 driver.func_set_attribute(func, driver.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1,
                                           spec.entry)
             funcs.append(func)
-        self._modules[ctx] = funcs
-        return funcs
+        caps = [persistent_grid_cap(spec, func, dev) for spec, func in zip(self.metadata.launches, funcs)]
+        self._modules[ctx] = (funcs, caps)
+        return funcs, caps

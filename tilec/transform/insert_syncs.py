@@ -5,6 +5,11 @@ Post: before any statement that reads a shared buffer written since the last bar
       read or written since then (WAR/WAW), there is a Sync. Loops are analysed with the state at the end
       of their body flowing back to their start. Writes inside Scope(async_group=True) (pipelined cp.async
       copies) are ordered by the pipeline's own barriers and are not tracked.
+      TMA stores (tilec::tma_store) read their shared tile asynchronously, after the issuing thread moved on: a
+      barrier does not end those reads, only cp.async.bulk.wait_group.read does. So a write to a tile that a TMA
+      store may still be reading gets `cp_async_bulk_wait_group_read<0>(); barrier` before it (every thread waits
+      for its own bulk groups, a no-op for threads that issued none), and a kernel (or warp-specialized consumer)
+      that issued TMA stores ends with that wait, so that its shared memory outlives the reads.
 Conservative by buffer, not by element: two disjoint regions of one buffer still get a barrier.
 """
 from __future__ import annotations
@@ -13,15 +18,22 @@ from dataclasses import replace
 
 from tilec.ir.expr import Expr, Load, ThreadIdx, loads
 from tilec.ir.func import PrimFunc
-from tilec.ir.visit import walk
 from tilec.ir.stmt import (BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, Scope, Seq, Stmt, Store, StoreVec,
-                           Sync, VecCopy, WarpSpecialize, While, seq)
+                           Sync, TileLoop, VecCopy, WarpSpecialize, While, seq)
+from tilec.ir.visit import walk
 
 _READ_ONLY_CALLS = ("tilec::gemm_ss", "tilec::gemm_rs", "tilec::wgmma_gemm_ss", "tilec::wgmma_gemm_rs",
                     "tilec::wgmma_gemm_ss_async")
 # Calls on mbarriers: ordered by the barrier protocol itself, never by __syncthreads().
 _MBARRIER_CALLS = ("tilec::mbarrier_init", "tilec::mbarrier_wait", "tilec::mbarrier_arrive_expect_tx",
                    "tilec::mbarrier_arrive_warp", "tilec::tma_load")
+# Calls whose reads of a shared buffer go on after they return (bulk async-groups of TMA stores).
+_ASYNC_READ_CALLS = ("tilec::tma_store",)
+
+
+def bulk_read_wait(loc: object = None) -> Stmt:
+    """Wait until this thread's TMA stores have finished reading shared memory."""
+    return DeviceCall("tilec::cp_async_bulk_wait_group_read", (), (0,), loc)
 
 
 def _shared_loads(*exprs: object) -> set:
@@ -32,10 +44,11 @@ def _shared_loads(*exprs: object) -> set:
     return out
 
 
-def _access(s: Stmt) -> tuple[set, set]:
-    """(shared buffers read, shared buffers written) by a simple (non-compound) statement."""
+def _access(s: Stmt) -> tuple[set, set, set]:
+    """(shared buffers read, written, read asynchronously by TMA stores) by a simple (non-compound) statement."""
     r: set = set()
     w: set = set()
+    a: set = set()
     if isinstance(s, Store):
         r = _shared_loads(s.value, *s.indices)
         if s.buffer.scope == "shared":
@@ -56,12 +69,14 @@ def _access(s: Stmt) -> tuple[set, set]:
         if s.dst.buffer.scope == "shared":
             w.add(s.dst.buffer)
     elif isinstance(s, DeviceCall) and s.fn not in _MBARRIER_CALLS:
-        for a in s.args:
-            if isinstance(a, BufferPtr) and a.buffer.scope == "shared":
-                r.add(a.buffer)
-                if s.fn not in _READ_ONLY_CALLS:
-                    w.add(a.buffer)
-    return r, w
+        for x in s.args:
+            if isinstance(x, BufferPtr) and x.buffer.scope == "shared":
+                r.add(x.buffer)
+                if s.fn in _ASYNC_READ_CALLS:
+                    a.add(x.buffer)
+                elif s.fn not in _READ_ONLY_CALLS:
+                    w.add(x.buffer)
+    return r, w, a
 
 
 def _divergent(e: Expr) -> bool:
@@ -88,31 +103,51 @@ def _has_sync(s: Stmt) -> bool:
     return any(isinstance(x, Sync) for x in walk(s))
 
 
-def _unit_access(s: Stmt) -> tuple[set, set]:
+def _unit_access(s: Stmt) -> tuple[set, set, set]:
     r: set = set()
     w: set = set()
+    a: set = set()
     for x in walk(s):
         if isinstance(x, If):
             r |= _shared_loads(x.cond)
         elif isinstance(x, (For, While)):
             r |= _shared_loads(getattr(x, "cond", None), getattr(x, "extent", None))
         else:
-            xr, xw = _access(x)
+            xr, xw, xa = _access(x)
             r |= xr
             w |= xw
-    return r, w
+            a |= xa
+    return r, w, a
 
 
 class _State:
-    def __init__(self, r: set | None = None, w: set | None = None):
+    """Shared buffers read (r) and written (w) since the last barrier, and those TMA stores may still be reading
+    (bulk: since the last cp.async.bulk.wait_group.read; a barrier does not clear it)."""
+
+    def __init__(self, r: set | None = None, w: set | None = None, bulk: set | None = None):
         self.r = set(r or ())
         self.w = set(w or ())
+        self.bulk = set(bulk or ())
 
     def copy(self) -> "_State":
-        return _State(self.r, self.w)
+        return _State(self.r, self.w, self.bulk)
 
     def merge(self, o: "_State") -> "_State":
-        return _State(self.r | o.r, self.w | o.w)
+        return _State(self.r | o.r, self.w | o.w, self.bulk | o.bulk)
+
+    def after_barrier(self) -> "_State":
+        return _State(bulk=self.bulk)
+
+
+def _barrier_before(st: _State, r: set, w: set, a: set, loc: object) -> tuple[Stmt | None, _State]:
+    """The barrier (None, a Sync, or a TMA-store read wait + Sync) an access (r, w, a) needs after state st, and
+    the state after the access."""
+    pre: Stmt | None = None
+    if w & st.bulk:
+        pre, st = seq(bulk_read_wait(loc), Sync(loc)), _State()
+    elif (r & st.w) or (w & (st.r | st.w)):
+        pre, st = Sync(loc), st.after_barrier()
+    return pre, _State(st.r | r, st.w | w, st.bulk | a)
 
 
 def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, _State]:
@@ -125,55 +160,56 @@ def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, 
             out.append(nx)
         return seq(*out), st
     if isinstance(s, Sync):
-        return s, _State()
+        return s, st.after_barrier()
     if isinstance(s, WarpSpecialize):
         # The producer (one thread issuing TMA) is ordered with the consumers by the stage mbarriers, so no
         # barrier goes into it; the consumers synchronise among themselves (named barriers in codegen).
         consumer, st = _visit(s.consumer, st, async_group)
+        consumer, st = _drain_at_exit(consumer, st)
         return replace(s, consumer=consumer), st
     if isinstance(s, Scope) and s.unit and not _has_sync(s.body):
-        r, w = _unit_access(s.body)
+        r, w, a = _unit_access(s.body)
         if async_group or s.async_group:
             w = set()
-        pre = None
-        if (r & st.w) or (w & (st.r | st.w)):
-            pre, st = Sync(s.loc), _State()
-        return (seq(pre, s) if pre else s), _State(st.r | r, st.w | w)
+        pre, st = _barrier_before(st, r, w, a, s.loc)
+        return (seq(pre, s) if pre else s), st
     if isinstance(s, Scope):
         body, st = _visit(s.body, st, async_group or s.async_group)
         return replace(s, body=body), st
     if isinstance(s, If) and _divergent(s.cond):
         # A barrier inside a branch some threads skip would deadlock: treat the branch as one access.
-        r, w = _unit_access(s)
+        r, w, a = _unit_access(s)
         if async_group:
             w = set()
-        pre = None
-        if (r & st.w) or (w & (st.r | st.w)):
-            pre, st = Sync(s.loc), _State()
         if _has_sync(s):
             raise AssertionError("a barrier inside a thread-dependent branch (internal error, please report)")
-        return (seq(pre, s) if pre else s), _State(st.r | r, st.w | w)
+        pre, st = _barrier_before(st, r, w, a, s.loc)
+        return (seq(pre, s) if pre else s), st
     if isinstance(s, If):
         pre = None
         r = _shared_loads(s.cond)
         if r & st.w:
-            pre, st = Sync(s.loc), _State()
+            pre, st = Sync(s.loc), st.after_barrier()
         then, s1 = _visit(s.then, st.copy(), async_group)
         other, s2 = _visit(s.else_, st.copy(), async_group)
         node = replace(s, then=then, else_=other)
         return seq(pre, node) if pre else node, s1.merge(s2)
-    if isinstance(s, (For, While)):
+    if isinstance(s, (For, While, TileLoop)):
         _, end = _visit(s.body, st.copy(), async_group)
         body, end2 = _visit(s.body, st.merge(end), async_group)
         return replace(s, body=body), st.merge(end2)
-    r, w = _access(s)
+    r, w, a = _access(s)
     if async_group:
         w = set()
-    pre = None
-    if (r & st.w) or (w & (st.r | st.w)):
-        pre, st = Sync(getattr(s, "loc", None)), _State()
-    st = _State(st.r | r, st.w | w)
+    pre, st = _barrier_before(st, r, w, a, getattr(s, "loc", None))
     return (seq(pre, s) if pre else s), st
+
+
+def _drain_at_exit(body: Stmt, st: _State) -> tuple[Stmt, _State]:
+    """End `body` with the TMA-store read wait when stores may still be reading its shared memory."""
+    if not st.bulk:
+        return body, st
+    return seq(body, bulk_read_wait()), _State(st.r, st.w)
 
 
 def insert_syncs(fn: PrimFunc, target: object = None) -> PrimFunc:
@@ -183,7 +219,8 @@ def insert_syncs(fn: PrimFunc, target: object = None) -> PrimFunc:
         if isinstance(s, Seq):
             return seq(*(top(x) for x in s.stmts))
         if isinstance(s, Kernel):
-            body, _ = _visit(s.body, _State(), False)
+            body, st = _visit(s.body, _State(), False)
+            body, _ = _drain_at_exit(body, st)
             return replace(s, body=body)
         return s
 

@@ -18,8 +18,8 @@ from tilec.ir.buffer import Buffer
 from tilec.ir.expr import Expr, Load, ThreadIdx, Var, binop, const
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify
-from tilec.ir.stmt import (Alloc, Annotate, For, If, Kernel, Let, LocalDecl, Parallel, Scope, Seq, Stmt, Store, TileOp,
-                           WarpSpecialize, While, seq)
+from tilec.ir.stmt import (Alloc, Annotate, For, If, Kernel, Let, LocalDecl, Parallel, Scope, Seq, Stmt, Store, TileLoop,
+                           TileOp, WarpSpecialize, While, seq)
 from tilec.ir.visit import walk
 from tilec.layout.fragment import Fragment
 from tilec.layout.smem_tile import smem_tile_offset
@@ -261,6 +261,8 @@ def _lower_stmt(ctx: LowerCtx, s: Stmt) -> Stmt | None:
     if isinstance(s, WarpSpecialize):
         return replace(s, producer=_lower_stmt(ctx, s.producer) or Seq(()),
                        consumer=_lower_stmt(ctx, s.consumer) or Seq(()))
+    if isinstance(s, TileLoop):
+        return replace(s, body=_lower_stmt(ctx, s.body) or Seq(()))
     if isinstance(s, Annotate):
         if s.kind == "swizzle":
             panel, order, enable = s.value  # type: ignore[misc]

@@ -1,4 +1,4 @@
-"""Lowering rules of the sm90a path: T.copy as TMA tile loads, T.gemm as warpgroup MMAs (wgmma).
+"""Lowering rules of the sm90a path: T.copy as TMA tile loads and stores, T.gemm as warpgroup MMAs (wgmma).
 
 TMA: a copy marked by specialize_warps (Copy.mbar set) becomes one cp.async.bulk.tensor per 128-byte panel of
 the shared tile (tilec::tma_load, completing on the stage's mbarrier). The shared tile keeps the SmemTile layout,
@@ -6,15 +6,20 @@ which is exactly what TMA's 128B/64B/32B swizzle writes (panels of 128-byte rows
 so the wgmma descriptors and element-wise accesses agree. The tensor map (one per global tensor, box shape and
 swizzle) is recorded in ctx.tensor_maps for codegen (a __grid_constant__ kernel parameter) and the launchers
 (cuTensorMapEncodeTiled at launch). Rows and columns outside the tensor are zero-filled by TMA.
+TMA store: a copy marked Copy.tma_store (shared tile -> global) becomes fence.proxy.async.shared::cta in every
+thread, a barrier, and from thread 0 one tilec::tma_store per 128-byte panel plus a bulk commit_group; the same
+tensor-map registration as loads (its box, 128B swizzle and the SmemTile layout match), and the TMA unit skips
+rows and columns outside the tensor.
 wgmma: T.gemm whose accumulator infer_layout gave the wgmma layout calls tilec::wgmma_gemm_ss / _rs
 (tilec/include/tilec/gemm_sm90.cuh); any other T.gemm keeps the mma.sync rule.
 """
 from __future__ import annotations
 
 from tilec.errors import TilecError
+from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import Var, binop
 from tilec.ir.simplify import simplify
-from tilec.ir.stmt import BufferPtr, DeviceCall, Stmt, TensorMapRef, seq
+from tilec.ir.stmt import BufferPtr, DeviceCall, If, Stmt, Sync, TensorMapRef, seq
 from tilec.language.copy import Copy
 from tilec.language.gemm import Gemm
 from tilec.metadata import TensorMapSpec
@@ -31,19 +36,19 @@ def _dim_text(d: object) -> str:
     return str(int(d))  # type: ignore[arg-type]
 
 
-def tensor_map_for(ctx: LowerCtx, c: Copy) -> tuple[str, int, int]:
-    """Register (or reuse) the tensor map of copy `c`'s source; returns (name, box_inner, panels)."""
-    src, dst = c.src, c.dst
-    buf = src.buffer
-    rows, cols = (int(x) for x in dst.buffer.shape[-2:])
+def tensor_map_for(ctx: LowerCtx, glob: Region, tile: Buffer, loc: object = None) -> tuple[str, int, int]:
+    """Register (or reuse) the tensor map of global region `glob` moved as shared tile `tile`; returns
+    (name, box_inner, panels): one box per 128-byte column panel of the tile."""
+    buf = glob.buffer
+    rows, cols = (int(x) for x in tile.shape[-2:])
     eb = buf.dtype.bytes
     row_bytes = cols * eb
     box_inner = 128 // eb if row_bytes % 128 == 0 else cols
     swizzle = 128 if row_bytes % 128 == 0 else (row_bytes if row_bytes in (32, 64) else 0)
-    dims = tile_dims(src)
+    dims = tile_dims(glob)
     if len(dims) != 2 or dims[-1] != buf.ndim - 1:
-        raise TilecError(f"TMA copy from {buf.name}: the tile must span its innermost dimension and one other "
-                         "(internal error, please report)", c.loc)
+        raise TilecError(f"TMA copy of {buf.name}: the tile must span its innermost dimension and one other "
+                         "(internal error, please report)", loc)
     box = []
     for d in reversed(range(buf.ndim)):
         box.append(box_inner if d == buf.ndim - 1 else rows if d == dims[0] else 1)
@@ -65,25 +70,43 @@ def tensor_map_for(ctx: LowerCtx, c: Copy) -> tuple[str, int, int]:
     return name, box_inner, cols // box_inner
 
 
-@rule(Copy, "sm90a")
-def lower_copy(ctx: LowerCtx, c: Copy) -> Stmt:
-    if c.mbar is None:
-        return lower_copy_sm80(ctx, c)
-    name, box_inner, panels = tensor_map_for(ctx, c)
-    dst = c.dst
-    lead = tuple(dst.starts[:-2])
-    calls = []
+def _boxes(ctx: LowerCtx, glob: Region, tile: Region, loc: object) -> tuple[str, list]:
+    """The tensor map and, per box of the tile, (shared pointer, global coordinates innermost first)."""
+    name, box_inner, panels = tensor_map_for(ctx, glob, tile.buffer, loc)
+    lead = tuple(tile.starts[:-2])
+    out = []
     for p in range(panels):
-        smem = BufferPtr(dst.buffer, ctx.flat(dst.buffer, lead + (0, p * box_inner)))
+        smem = BufferPtr(tile.buffer, ctx.flat(tile.buffer, lead + (0, p * box_inner)))
         coords = []
-        for d in reversed(range(c.src.buffer.ndim)):
-            x = c.src.starts[d]
-            if d == c.src.buffer.ndim - 1 and p:
+        for d in reversed(range(glob.buffer.ndim)):
+            x = glob.starts[d]
+            if d == glob.buffer.ndim - 1 and p:
                 x = binop("+", x, p * box_inner)
             coords.append(simplify(ctx.lower_expr(x)))
-        calls.append(DeviceCall("tilec::tma_load", (TensorMapRef(name), smem, c.mbar, *coords),
-                                (len(coords),), c.loc))
-    return seq(*calls)
+        out.append((smem, coords))
+    return name, out
+
+
+def _tma_store(ctx: LowerCtx, c: Copy) -> Stmt:
+    """Every thread fences its earlier st.shared against the async proxy, the block (the consumers) meets at a
+    barrier, then thread 0 issues the boxes and commits them as one bulk group. insert_syncs waits for the group's
+    reads (cp.async.bulk.wait_group.read) before the tile is written again and before the kernel ends."""
+    name, boxes = _boxes(ctx, c.dst, c.src, c.loc)
+    stores = [DeviceCall("tilec::tma_store", (TensorMapRef(name), smem, *coords), (len(coords),), c.loc)
+              for smem, coords in boxes]
+    issue = If(binop("==", ctx.tid, 0), seq(*stores, DeviceCall("tilec::cp_async_bulk_commit_group", (), (), c.loc)))
+    return seq(DeviceCall("tilec::fence_proxy_async_shared_cta", (), (), c.loc), Sync(c.loc), issue)
+
+
+@rule(Copy, "sm90a")
+def lower_copy(ctx: LowerCtx, c: Copy) -> Stmt:
+    if c.tma_store:
+        return _tma_store(ctx, c)
+    if c.mbar is None:
+        return lower_copy_sm80(ctx, c)
+    name, boxes = _boxes(ctx, c.src, c.dst, c.loc)
+    return seq(*(DeviceCall("tilec::tma_load", (TensorMapRef(name), smem, c.mbar, *coords), (len(coords),), c.loc)
+                 for smem, coords in boxes))
 
 
 @rule(Gemm, "sm90a")

@@ -7,6 +7,7 @@ from tilec.ir.func import PrimFunc
 from tilec.transform.infer_layout import infer_layout
 from tilec.transform.insert_syncs import insert_syncs
 from tilec.transform.lower_tile_ops import lower_tile_ops
+from tilec.transform.persistent_tiles import persistent_tiles
 from tilec.transform.pipeline_loops import pipeline_loops
 from tilec.transform.plan_shared_memory import plan_shared_memory
 from tilec.transform.specialize_warps import specialize_warps
@@ -16,6 +17,9 @@ PASSES: list[tuple[str, Callable]] = [
     # dimensions to shared buffers and rebuilds the ops it touches, so it runs before the analyses that
     # attach results to ops.
     ("pipeline_loops", pipeline_loops),
+    # Persistent kernels wrap their (pipelined) work in a tile loop; still on tile ops, so the later passes see
+    # the loop like any other.
+    ("persistent_tiles", persistent_tiles),
     # Layouts next: every later pass needs to know which thread holds which element.
     ("infer_layout", infer_layout),
     # Tile ops and T.Parallel -> per-thread code using the layouts.

@@ -22,6 +22,22 @@ kernel body; its producers are whole-tile global->shared copies (not disable_tma
 16, 32, 64 or a multiple of 128 bytes, with every box dimension <= 256.
 Why a full __syncthreads() after the init but only named barriers later: the producer warpgroup leaves the
 block's barrier 0 after the prologue (it runs a different loop), so consumer-only barriers use id 1.
+
+TMA-store epilogue: a top-level statement after the loop that copies a whole shared tile to global memory (the
+accumulator staged through shared memory: T.copy(C_local, C_shared); T.copy(C_shared, C[...])) and meets the
+TMA box rules above is marked Copy.tma_store; lower_tma issues it as TMA tile stores from one thread after a
+proxy fence and a consumer barrier (rows/columns outside C are clipped by the TMA unit), and insert_syncs makes
+the consumers wait for the stores' shared-memory reads before that tile is written again. C's row pitch must
+then be a multiple of 16 bytes, like the loaded tensors' (the launcher's tensor-map check says so otherwise).
+
+Persistent kernels (T.annotate_persistent): each role loops over tiles (TileLoop, see persistent_tiles) and
+numbers its k-steps with a running counter base + (k - start) (base: a per-thread int starting at 0, advanced by
+the loop's extent after each tile), so the stage/phase sequence continues across tiles: the producer fills the
+next tile's stages while the consumers still run the epilogue of the current one. Then
+  producer = for tile: Lets; for k: (as above with the running counter); base += n
+  consumer = for tile: Lets; statements before the loop (e.g. T.clear of the accumulator); the loop; the wait
+             for all wgmmas and the release of the tile's last stage; statements after the loop; base += n
+Lets and initialised var allocations before the loop are evaluated in each role, inside the tile loop.
 """
 from __future__ import annotations
 
@@ -29,18 +45,39 @@ from dataclasses import replace
 
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer, Region
-from tilec.ir.expr import Const, ThreadIdx, Var, binop, const
+from tilec.ir.expr import Expr, Load, ThreadIdx, binop, const
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify, static_int
-from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Sync,
-                           WarpSpecialize, seq)
+from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Store,
+                           Sync, TileLoop, WarpSpecialize, seq)
 from tilec.ir.visit import walk
 from tilec.language.copy import Copy
 from tilec.language.gemm import Gemm
+from tilec.transform.persistent_tiles import wants_persistent
 from tilec.transform.pipeline_loops import is_producer, pipeline_loops, restage, subst_copy
 
 CONSUMER_REGS = 232  # with 2 consumer warpgroups + 1 producer: 2*128*232 + 128*40 = 64512 <= 65536
 PRODUCER_REGS = 40
+
+
+def tma_tile_why(shared: Region, glob: Region) -> str | None:
+    """Why the whole shared tile `shared` and the global region `glob` cannot be one TMA tile transfer (None
+    when they can): 2-D whole tiles whose rows are 16, 32, 64 or k*128 bytes, box dimensions <= 256, and a
+    global region that spans its tensor's innermost dimension contiguously."""
+    b = shared.buffer
+    if b.ndim != 2 or not shared.is_full():
+        return f"{b.name} is not one whole 2-D tile"
+    rows, cols = (int(x) for x in b.shape)
+    row_bytes = cols * b.dtype.bytes
+    if not (row_bytes in (16, 32, 64) or row_bytes % 128 == 0):
+        return f"{b.name}'s rows are {row_bytes} bytes (TMA tiles here need 16, 32, 64 or k*128)"
+    if rows > 256 or min(cols, 128 // b.dtype.bytes) > 256:
+        return f"{b.name} is {rows}x{cols}: a TMA box dimension is limited to 256"
+    if glob.buffer.ndim < 2:
+        return f"{glob.buffer.name} has rank 1"
+    if static_int(glob.extents[-1]) != cols:
+        return f"the copy does not cover {glob.buffer.name}'s innermost dimension contiguously"
+    return None
 
 
 def tma_box_ok(c: Copy) -> str | None:
@@ -49,30 +86,27 @@ def tma_box_ok(c: Copy) -> str | None:
         return "T.copy(..., disable_tma=True)"
     if not (c.src.buffer.scope == "global" and c.dst.buffer.scope == "shared"):
         return "not a global->shared copy"
-    d = c.dst
-    if d.buffer.ndim != 2 or not d.is_full():
-        return f"{d.buffer.name} is not written as one whole 2-D tile"
-    rows, cols = (int(x) for x in d.buffer.shape)
-    row_bytes = cols * d.buffer.dtype.bytes
-    if not (row_bytes in (16, 32, 64) or row_bytes % 128 == 0):
-        return f"{d.buffer.name}'s rows are {row_bytes} bytes (TMA tiles here need 16, 32, 64 or k*128)"
-    if rows > 256 or min(cols, 128 // d.buffer.dtype.bytes) > 256:
-        return f"{d.buffer.name} is {rows}x{cols}: a TMA box dimension is limited to 256"
-    if c.src.buffer.ndim < 2:
-        return f"{c.src.buffer.name} has rank 1"
-    if static_int(c.src.extents[-1]) != cols:
-        return f"the copy does not read {c.src.buffer.name}'s innermost dimension contiguously"
-    return None
+    return tma_tile_why(c.dst, c.src)
+
+
+def tma_store_ok(s: Stmt) -> bool:
+    """Whether statement `s` is a copy of a whole shared tile to global memory that TMA can store."""
+    return (isinstance(s, Copy) and not s.disable_tma and s.src.buffer.scope == "shared"
+            and s.dst.buffer.scope == "global" and tma_tile_why(s.src, s.dst) is None)
 
 
 def tma_bytes(c: Copy) -> int:
     return c.dst.buffer.numel() * c.dst.buffer.dtype.bytes
 
 
+def _stmts(s: Stmt) -> list:
+    return list(s.stmts) if isinstance(s, Seq) else [s]
+
+
 def _why_not(k: Kernel) -> str | list:
     if k.threads % 128:
         return f"threads={k.threads} is not a whole number of warpgroups"
-    body = list(k.body.stmts) if isinstance(k.body, Seq) else [k.body]
+    body = _stmts(k.body)
     loops = [s for s in walk(k.body) if isinstance(s, For) and s.kind == "pipelined"]
     if len(loops) != 1:
         return f"{len(loops)} T.Pipelined loops (warp specialization handles one)"
@@ -82,8 +116,7 @@ def _why_not(k: Kernel) -> str | list:
     if loop.num_stages < 1:
         return "num_stages < 1"
     inner = {x.var for x in walk(loop.body) if isinstance(x, (Let, For))}
-    lbody = list(loop.body.stmts) if isinstance(loop.body, Seq) else [loop.body]
-    producers = [x for x in lbody if is_producer(x, loop.var, inner)]
+    producers = [x for x in _stmts(loop.body) if is_producer(x, loop.var, inner)]
     if not producers:
         return "the pipelined loop has no global->shared copies"
     for p in producers:
@@ -93,10 +126,103 @@ def _why_not(k: Kernel) -> str | list:
     return [loop, producers]
 
 
-def _specialize(k: Kernel, loop: For, producers: list, names: set) -> Kernel:
+class _Ring:
+    """The stage ring of one specialized loop: its mbarriers and the stage/phase of each k-step.
+
+    base: the running k-step counter of a persistent role (a var buffer), or None (one tile per block)."""
+
+    def __init__(self, loop: For, full: Buffer, empty: Buffer, base: Buffer | None):
+        self.loop, self.full, self.empty, self.base = loop, full, empty, base
+        self.n = max(loop.num_stages, 1)
+        rel = simplify(binop("-", loop.var, loop.start))
+        self.rel = rel
+        self.it = rel if base is None else simplify(binop("+", Load(base, (const(0),), dt.int32), rel))
+        self.stage = simplify(binop("%", self.it, self.n))
+        self.phase = simplify(binop("%", binop("//", self.it, self.n), 2))
+
+    def previous_stage(self) -> Expr:
+        """The stage of the k-step before this one (valid when rel > 0)."""
+        return simplify(binop("%", binop("+", self.it, self.n - 1), self.n))
+
+    def last_stage(self) -> Expr:
+        """The stage of the tile's last k-step (valid when the loop ran at least once)."""
+        end = simplify(binop("+", self.loop.extent, self.n - 1))
+        return simplify(binop("%", end if self.base is None else binop("+", Load(self.base, (const(0),), dt.int32),
+                                                                         end), self.n))
+
+    def advance(self) -> Stmt:
+        """base += the loop's extent (after each tile of a persistent role)."""
+        assert self.base is not None
+        return Store(self.base, (const(0),), binop("+", Load(self.base, (const(0),), dt.int32), self.loop.extent),
+                     self.loop.loc)
+
+
+def _producer_loop(ring: _Ring, producers: list, staged: dict) -> For:
+    loop, loc = ring.loop, ring.loop.loc
+    kv = loop.var
+    tx = sum(tma_bytes(p) for p in producers)
+    loads = [replace(restage(subst_copy(p, kv, kv), staged, ring.stage), mbar=BufferPtr(ring.full, ring.stage),
+                     async_=False) for p in producers]
+    body = seq(DeviceCall("tilec::mbarrier_wait", (BufferPtr(ring.empty, ring.stage), binop("^", ring.phase, 1)), (),
+                          loc),
+               DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(ring.full, ring.stage), const(tx)), (), loc),
+               *loads)
+    return replace(loop, kind="serial", body=body)
+
+
+def _consumer_loop(ring: _Ring, consumers: list, staged: dict) -> tuple[For, list]:
+    """The consumers' loop and what follows it (wait for in-flight wgmmas, release of the last stage)."""
+    loop, loc = ring.loop, ring.loop.loc
+    wait_full = DeviceCall("tilec::mbarrier_wait", (BufferPtr(ring.full, ring.stage), ring.phase), (), loc)
+    if not all(isinstance(x, Gemm) and x.a.buffer.scope == "shared" for x in consumers):
+        body = seq(wait_full, restage(seq(*consumers), staged, ring.stage),
+                   DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.stage),), (), loc))
+        return replace(loop, kind="serial", body=body), []
+    # Only tensor-core work in the loop: keep one k-step of wgmmas in flight (wait_group 1) and release the stage
+    # of the previous step, whose wgmmas are then known to be done (CUTLASS's mainloop).
+    gemms = [replace(restage(x, staged, ring.stage), wg_wait=1) for x in consumers]
+    release_prev = DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.previous_stage()),), (), loc)
+    body = seq(wait_full, *gemms, If(binop(">", ring.rel, 0), release_prev))
+    accs = {x.c.buffer: None for x in consumers}
+    tail: list[Stmt] = [DeviceCall("tilec::wgmma_wait_all", (ArrayRef(c),), (), loc) for c in accs]
+    if ring.base is not None:  # the next tile reuses the ring: its last stage must be released too
+        release_last = DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.last_stage()),), (), loc)
+        tail.append(If(simplify(binop(">", loop.extent, 0)), release_last))
+    return replace(loop, kind="serial", body=body), tail
+
+
+def _mark_tma_stores(stmts: list) -> tuple[list, list]:
+    """The statements with their top-level TMA-storable copies marked, and the names of the stored tiles."""
+    out, names = [], []
+    for x in stmts:
+        if tma_store_ok(x):
+            x = replace(x, tma_store=True)
+            names.append(f"{x.src.buffer.name} -> {x.dst.buffer.name}")
+        out.append(x)
+    return out, names
+
+
+def _split_prologue(stmts: list, persistent: bool) -> tuple[list, list, list]:
+    """(kernel-level statements, per-role statements, consumer-only statements) of what precedes the loop.
+
+    One tile per block: Allocs, Lets and Annotates are kernel-level (seen by both roles). Persistent: Lets and
+    initialised var allocations are evaluated per tile in each role instead."""
+    shared, per_role, before = [], [], []
+    for x in stmts:
+        if persistent and (isinstance(x, Let) or (isinstance(x, Alloc) and x.init is not None)):
+            per_role.append(x)
+            before.append(x)
+        elif isinstance(x, (Alloc, Let, Annotate)):
+            shared.append(x)
+        else:
+            before.append(x)
+    return shared, per_role, before
+
+
+def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: bool) -> tuple[Kernel, list]:
+    """The warp-specialized kernel and the notes on its epilogue."""
     s_n = max(loop.num_stages, 1)
-    lbody = list(loop.body.stmts) if isinstance(loop.body, Seq) else [loop.body]
-    consumers = [x for x in lbody if x not in producers]
+    consumers = [x for x in _stmts(loop.body) if x not in producers]
     staged: dict = {}
     for p in producers:
         b = p.dst.buffer
@@ -112,52 +238,35 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set) -> Kernel:
 
     full = Buffer(fresh("tl_full"), (s_n,), dt.uint64, "shared", loop.loc)
     empty = Buffer(fresh("tl_empty"), (s_n,), dt.uint64, "shared", loop.loc)
-    kv, start = loop.var, loop.start
-    rel = simplify(binop("-", kv, start))
-    stage = simplify(binop("%", rel, s_n))
-    phase = simplify(binop("%", binop("//", rel, s_n), 2))
-    tx = sum(tma_bytes(p) for p in producers)
+    bases = [Buffer(fresh(n), (1,), dt.int32, "var", loop.loc) for n in ("tl_pbase", "tl_cbase")] if persistent \
+        else [None, None]
+    pring, cring = (_Ring(loop, full, empty, b) for b in bases)
+    producer = _producer_loop(pring, producers, staged)
+    consumer_loop, tail = _consumer_loop(cring, consumers, staged)
 
-    loads = [replace(restage(subst_copy(p, kv, kv), staged, stage), mbar=BufferPtr(full, stage), async_=False)
-             for p in producers]
-    prod_body = seq(DeviceCall("tilec::mbarrier_wait", (BufferPtr(empty, stage), binop("^", phase, 1)), (), loop.loc),
-                    DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(full, stage), const(tx)), (), loop.loc),
-                    *loads)
-    producer = replace(loop, kind="serial", body=prod_body)
-    wait_full = DeviceCall("tilec::mbarrier_wait", (BufferPtr(full, stage), phase), (), loop.loc)
-    tail: list[Stmt] = []
-    if all(isinstance(x, Gemm) and x.a.buffer.scope == "shared" for x in consumers):
-        # Only tensor-core work in the loop: keep one k-step of wgmmas in flight (wait_group 1) and release
-        # the stage of the previous step, whose wgmmas are then known to be done (CUTLASS's mainloop).
-        prev = simplify(binop("%", binop("+", rel, s_n - 1), s_n))
-        gemms = [replace(restage(x, staged, stage), wg_wait=1) for x in consumers]
-        cons_body = seq(wait_full, *gemms,
-                        If(binop(">", rel, 0), DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(empty, prev),),
-                                                          (), loop.loc)))
-        accs = {x.c.buffer: None for x in consumers}
-        tail = [DeviceCall("tilec::wgmma_wait_all", (ArrayRef(c),), (), loop.loc) for c in accs]
-    else:
-        cons_body = seq(wait_full, restage(seq(*consumers), staged, stage),
-                        DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(empty, stage),), (), loop.loc))
-    consumer_loop = replace(loop, kind="serial", body=cons_body)
-
-    body = list(k.body.stmts) if isinstance(k.body, Seq) else [k.body]
+    body = _stmts(k.body)
     i = body.index(loop)
-    shared, before = [], []
-    for x in body[:i]:
-        (shared if isinstance(x, (Alloc, Let, Annotate)) else before).append(x)
-    after = body[i + 1:]
+    shared, per_role, before = _split_prologue(body[:i], persistent)
+    after, stored = _mark_tma_stores(body[i + 1:])
     shared = [Alloc(staged[x.buffer], x.init, x.loc) if isinstance(x, Alloc) and x.buffer in staged else x
               for x in shared]
+    prod_stmts = [producer]
+    cons_stmts = [*before, consumer_loop, *tail, *after]
+    if persistent:
+        prod_stmts = [Alloc(bases[0], const(0), loop.loc), TileLoop(seq(*per_role, producer, pring.advance()), k.loc)]
+        cons_stmts = [Alloc(bases[1], const(0), loop.loc),
+                      TileLoop(seq(*before, consumer_loop, *tail, cring.advance(), *after), k.loc)]
     warps = k.threads // 32
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(full, s), const(1)), (), loop.loc) for s in range(s_n)),
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(empty, s), const(warps)), (), loop.loc) for s in range(s_n)),
         DeviceCall("tilec::fence_barrier_init", (), (), loop.loc)))
-    ws = WarpSpecialize(producer, seq(*before, consumer_loop, *tail, *after), k.threads, PRODUCER_REGS,
+    ws = WarpSpecialize(seq(*prod_stmts), seq(*cons_stmts), k.threads, PRODUCER_REGS,
                         CONSUMER_REGS if k.threads == 256 else 240 if k.threads == 128 else 160, loop.loc)
     new_body = seq(*shared, Alloc(full), Alloc(empty), init, Sync(loop.loc), ws)
-    return replace(k, body=new_body)
+    notes = [f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
+             "fence and a consumer barrier)"] if stored else []
+    return replace(k, body=new_body), notes
 
 
 def specialize_warps(fn: PrimFunc, target: object = None) -> PrimFunc:
@@ -178,9 +287,15 @@ def specialize_warps(fn: PrimFunc, target: object = None) -> PrimFunc:
             if isinstance(why, str):
                 notes[len(notes)] = f"cp.async multistage pipeline: {why}"
                 return s
-            notes[len(notes)] = "warp-specialized TMA + mbarrier pipeline (1 producer warpgroup)"
+            persistent = wants_persistent(s)
+            kernel, extra = _specialize(s, why[0], why[1], names, persistent)
+            note = "warp-specialized TMA + mbarrier pipeline (1 producer warpgroup)"
+            if persistent:
+                extra.append("persistent tiles: the stage ring runs on across tiles, so the producer loads the next "
+                             "tile while the consumers run the epilogue")
+            notes[len(notes)] = "; ".join([note, *extra])
             done = True
-            return _specialize(s, why[0], why[1], names)
+            return kernel
         return s
 
     body = top(fn.body)

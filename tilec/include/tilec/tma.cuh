@@ -79,9 +79,18 @@ TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_2d_global_shared, "cp.async.bulk.ten
                        "sm_90")
 TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_3d_global_shared, "cp.async.bulk.tensor.3d.global.shared::cta.bulk_group",
                        "sm_90")
+TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_4d_global_shared, "cp.async.bulk.tensor.4d.global.shared::cta.bulk_group",
+                       "sm_90")
+TILEC_ARCH_UNSUPPORTED(cp_async_bulk_tensor_5d_global_shared, "cp.async.bulk.tensor.5d.global.shared::cta.bulk_group",
+                       "sm_90")
 TILEC_ARCH_UNSUPPORTED(cp_async_bulk_commit_group, "cp.async.bulk.commit_group", "sm_90")
 template <int NC, class... Args>
 __device__ void tma_load(Args&&...) {
+    static_assert(detail::always_false<Args...>,
+                  "cp.async.bulk.tensor (TMA) needs sm_90 or newer (compile with -arch=sm_90a or a later target)");
+}
+template <int NC, class... Args>
+__device__ void tma_store(Args&&...) {
     static_assert(detail::always_false<Args...>,
                   "cp.async.bulk.tensor (TMA) needs sm_90 or newer (compile with -arch=sm_90a or a later target)");
 }
@@ -227,6 +236,24 @@ TILEC_DEVICE void cp_async_bulk_tensor_3d_global_shared(const CUtensorMap* tmap,
                  : "memory");
 }
 
+/// The 4-D store.
+TILEC_DEVICE void cp_async_bulk_tensor_4d_global_shared(const CUtensorMap* tmap, int c0, int c1, int c2, int c3,
+                                                        uint32_t src) {
+    asm volatile("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [%0, {%1, %2, %3, %4}], [%5];\n" ::"l"(
+                     tensor_map_addr(tmap)),
+                 "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(src)
+                 : "memory");
+}
+
+/// The 5-D store.
+TILEC_DEVICE void cp_async_bulk_tensor_5d_global_shared(const CUtensorMap* tmap, int c0, int c1, int c2, int c3,
+                                                        int c4, uint32_t src) {
+    asm volatile("cp.async.bulk.tensor.5d.global.shared::cta.bulk_group [%0, {%1, %2, %3, %4, %5}], [%6];\n" ::"l"(
+                     tensor_map_addr(tmap)),
+                 "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(c4), "r"(src)
+                 : "memory");
+}
+
 /// Closes the current bulk async-group of this thread's TMA stores.
 TILEC_DEVICE void cp_async_bulk_commit_group() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
 
@@ -259,6 +286,26 @@ TILEC_DEVICE void tma_load(const CUtensorMap* tmap, T* smem, uint64_t* bar, Coor
         cp_async_bulk_tensor_4d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
     } else {
         cp_async_bulk_tensor_5d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
+    }
+}
+
+/// The TMA tile store as generated code spells it: tma_store<NC>(&tmap, smem tile pointer, c0, ..., c_{NC-1}) with
+/// NC (2..5) coordinates, innermost first; elements outside the tensor are skipped. One thread issues it, after
+/// every thread that wrote the tile ran fence_proxy_async_shared_cta() and a barrier; it joins this thread's
+/// current bulk group (close it with cp_async_bulk_commit_group(), and wait with cp_async_bulk_wait_group_read<N>()
+/// before the tile is written again or the block exits).
+template <int NC, class T, class... Coords>
+TILEC_DEVICE void tma_store(const CUtensorMap* tmap, const T* smem, Coords... coords) {
+    static_assert(sizeof...(Coords) == NC && NC >= 2 && NC <= 5, "tma_store<NC>: pass NC coordinates, 2 <= NC <= 5");
+    const uint32_t src = smem_u32addr(smem);
+    if constexpr (NC == 2) {
+        cp_async_bulk_tensor_2d_global_shared(tmap, static_cast<int>(coords)..., src);
+    } else if constexpr (NC == 3) {
+        cp_async_bulk_tensor_3d_global_shared(tmap, static_cast<int>(coords)..., src);
+    } else if constexpr (NC == 4) {
+        cp_async_bulk_tensor_4d_global_shared(tmap, static_cast<int>(coords)..., src);
+    } else {
+        cp_async_bulk_tensor_5d_global_shared(tmap, static_cast<int>(coords)..., src);
     }
 }
 
