@@ -12,8 +12,8 @@ Post: in each kernel that qualifies (below), the pipelined loop is replaced by m
                                          release empty[s] (one arrive per consumer warp);
                                   statements after the loop)
       When the loop's other statements are only T.gemm on shared operands, their wgmmas stay in flight for one
-      step (wg_wait=1) and each step releases the previous step's stage instead; a wait for all wgmmas follows
-      the loop.
+      step (wg_wait=1) and each step releases the previous step's stage instead; a wait for all wgmmas and the
+      release of the last stage follow the loop.
       with s = (k - start) % S and ph = ((k - start) // S) % 2. Buffers the TMA loads write gain a leading
       stage dimension of size S. fn.attrs["lowering"] = "sm90a" and attrs["lowering_notes"] says, per kernel,
       which pipeline was chosen and why. Kernels that do not qualify go through pipeline_loops (cp.async).
@@ -185,9 +185,11 @@ def _consumer_loop(ring: _Ring, consumers: list, staged: dict) -> tuple[For, lis
     body = seq(wait_full, *gemms, If(binop(">", ring.rel, 0), release_prev))
     accs = {x.c.buffer: None for x in consumers}
     tail: list[Stmt] = [DeviceCall("tilec::wgmma_wait_all", (ArrayRef(c),), (), loc) for c in accs]
-    if ring.base is not None:  # the next tile reuses the ring: its last stage must be released too
-        release_last = DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.last_stage()),), (), loc)
-        tail.append(If(simplify(binop(">", loop.extent, 0)), release_last))
+    # Release the last stage too: a persistent block's next tile reuses it. The branch also keeps the epilogue's
+    # accumulator reads out of the basic block of the final wgmma wait, which ptxas (CUDA 13.0) otherwise counts
+    # as inside the wgmma pipeline stage, serializing every wgmma of the kernel (C7514).
+    release_last = DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.last_stage()),), (), loc)
+    tail.append(If(simplify(binop(">", loop.extent, 0)), release_last))
     return replace(loop, kind="serial", body=body), tail
 
 

@@ -1,0 +1,97 @@
+"""The TMA-store epilogue of the sm_90a lowering (matmul(..., smem_epilogue=True)): the generated code's structure,
+its C tensor map, bank-conflict-free accumulator writes into the swizzled staging tile, the nvcc build (no spills,
+HGMMA + UTMALDG + UTMASTG in the SASS, no local memory) and the tile program's semantics in the interpreter."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tests.cpu.sm90a_gemm_helpers import assert_hopper_sass, consumer, gemm, interpret_gemm, sass_of
+from tilec.layout.smem_tile import smem_tile_offset
+from tilec.metadata import KernelMetadata, TensorMapSpec
+
+BOXES = [0, 8192, 16384, 24576]  # C_shared offsets of the four 64-column panels of the 128 x 256 tile
+
+
+def test_store_is_fenced_then_issued_by_one_thread() -> None:
+    src = gemm(smem_epilogue=True).get_kernel_source()
+    cons = consumer(src)
+    stores = re.findall(r"tilec::tma_store<2>\(&C_tmap0, \(&C_shared\[(\d+)\]\), (.+?), \(by \* 128\)\);", cons)
+    assert [int(off) for off, _ in stores] == BOXES
+    assert [c for _, c in stores] == ["(bx * 256)", "((bx * 256) + 64)", "((bx * 256) + 128)", "((bx * 256) + 192)"]
+    last_write = cons.rindex("tilec::store_vec<half_t, 2>(&C_shared[")
+    fence = cons.index("tilec::fence_proxy_async_shared_cta();")
+    barrier = cons.index("tilec::named_barrier_sync(1, 256);", fence)
+    issue = cons.index("if ((((int)threadIdx.x) == 0)) {", barrier)
+    commit = cons.index("tilec::cp_async_bulk_commit_group();", issue)
+    assert last_write < fence < barrier < issue < cons.index("tilec::tma_store<2>") < commit
+    # The consumers wait for the stores' reads of C_shared before the block exits; nothing else writes C.
+    assert cons.rstrip().endswith("tilec::cp_async_bulk_wait_group_read<0>();\n  }\n}")
+    assert "&C[" not in src and " C[" not in src
+
+
+def test_c_tensor_map_is_registered_like_the_loads() -> None:
+    kern = gemm(smem_epilogue=True, trans_b=False, dtype="bfloat16")
+    launch = kern.metadata.launches[0]
+    assert [t.name for t in launch.tensor_maps] == ["A_tmap0", "B_tmap0", "C_tmap0"]
+    assert launch.tensor_maps[2] == TensorMapSpec("C_tmap0", "C", "bfloat16", ("N", "M"), ("(2 * N)",), (64, 128), 128)
+    assert kern.get_kernel_source().count("const __grid_constant__ CUtensorMap C_tmap0)") == 1
+    assert KernelMetadata.from_json(kern.metadata.to_json()) == kern.metadata
+    note = kern.lowered().attrs["lowering_notes"][0]
+    assert "TMA-store epilogue (C_shared -> C" in note
+
+
+def test_without_smem_epilogue_nothing_changes() -> None:
+    kern = gemm(num_stages=4)
+    src = kern.get_kernel_source()
+    for word in ("tma_store", "fence_proxy_async", "bulk", "C_tmap", "tl_tile"):
+        assert word not in src
+    assert [t.name for t in kern.metadata.launches[0].tensor_maps] == ["A_tmap0", "B_tmap0"]
+    assert not kern.metadata.launches[0].persistent
+
+
+def test_kernels_that_are_not_warp_specialized_keep_plain_stores() -> None:
+    # 64 threads are not a warpgroup: the cp.async pipeline, and C_shared goes out with 16-byte vector stores.
+    kern = gemm(smem_epilogue=True, block_M=64, block_N=64, block_K=32, threads=64)
+    src = kern.get_kernel_source()
+    assert "tma_store" not in src and "copy_bytes<16>((&C[" in src
+    assert kern.metadata.launches[0].tensor_maps == ()
+
+
+@pytest.mark.parametrize("dtype, elem_bytes", [("float16", 2), ("bfloat16", 2)])
+def test_accumulator_writes_to_the_staging_tile_are_bank_conflict_free(dtype: str, elem_bytes: int) -> None:
+    """Each store instruction of T.copy(C_local, C_shared) (a pair of adjacent columns per thread, as lowered) hits
+    every bank once per warp: the 8 rows of a warp land in 8 distinct 16-byte chunks of the 128B swizzle."""
+    kern = gemm(smem_epilogue=True, dtype=dtype)
+    fn = kern.lowered("infer_layout")
+    frag = next(f for b, f in fn.attrs["layouts"].items() if b.name == "C_local")
+    tab = frag.table()  # [threads, values, (row, col)]
+    assert frag.nlocal % 2 == 0 and (tab[:, 1::2, 1] == tab[:, 0::2, 1] + 1).all()
+    for v in range(0, frag.nlocal, 2):
+        rows, cols = tab[:, v, 0], tab[:, v, 1]
+        byte = np.asarray(smem_tile_offset(rows, cols, 128, 256, elem_bytes)) * elem_bytes
+        for warp in range(frag.threads // 32):
+            words = np.unique(byte[32 * warp:32 * warp + 32] // 4)
+            assert len(words) == 32 and np.bincount(words % 32, minlength=32).max() == 1, (v, warp)
+
+
+@pytest.mark.nvcc
+@pytest.mark.parametrize("dtype, trans_b", [("float16", True), ("bfloat16", False)])
+def test_compiles_without_spills_and_stores_with_tma(dtype: str, trans_b: bool, tmp_path) -> None:
+    kern = gemm(smem_epilogue=True, dtype=dtype, trans_b=trans_b)
+    res = kern.resources
+    assert res["spill_bytes"] == 0 and res["stack_bytes"] == 0, res
+    assert "serialized" not in kern.compile().ptxas_log
+    assert kern.metadata.launches[0].smem_bytes <= 227 * 1024
+    sass = sass_of(kern, tmp_path)
+    if sass is None:
+        pytest.skip("cuobjdump with nvdisasm not found (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)")
+    assert_hopper_sass(sass, tma_store=True)
+
+
+@pytest.mark.parametrize("mnk", [(77, 200, 64), (300, 264, 136)])
+@pytest.mark.parametrize("dtype, trans_b", [("float16", True), ("bfloat16", False)])
+def test_interpreter_gives_the_gemm(mnk: tuple, dtype: str, trans_b: bool) -> None:
+    assert interpret_gemm(gemm(smem_epilogue=True, dtype=dtype, trans_b=trans_b), *mnk, dtype, trans_b) < 1e-2
