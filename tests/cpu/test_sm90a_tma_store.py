@@ -95,3 +95,18 @@ def test_compiles_without_spills_and_stores_with_tma(dtype: str, trans_b: bool, 
 @pytest.mark.parametrize("dtype, trans_b", [("float16", True), ("bfloat16", False)])
 def test_interpreter_gives_the_gemm(mnk: tuple, dtype: str, trans_b: bool) -> None:
     assert interpret_gemm(gemm(smem_epilogue=True, dtype=dtype, trans_b=trans_b), *mnk, dtype, trans_b) < 1e-2
+
+
+def test_a_c_row_pitch_tma_cannot_store_is_a_clear_error() -> None:
+    """C of N = 201 half values per row (402 bytes, not a multiple of 16) cannot have a tensor map: the launcher says
+    which argument and why, before any driver call."""
+    from tests.cpu.test_runtime_cpu import FakeCAI
+    from tilec.runtime.launcher import Launcher
+    from tilec.runtime.tensor_map import TensorMapError
+
+    launcher = Launcher(b"", gemm(smem_epilogue=True).metadata)
+    ptrs, _, sym_values, *_ = launcher.check_args(FakeCAI((77, 64), "float16"), FakeCAI((201, 64), "float16"),
+                                                  FakeCAI((77, 201), "float16"))
+    c_map = [m for m in launcher._tmaps[0] if m[0] == 2]
+    with pytest.raises(TensorMapError, match="argument 'C' is moved with TMA.*multiple of 8 elements"):
+        launcher._fill_tensor_maps(c_map, ptrs, dict(zip(launcher._syms, sym_values)))

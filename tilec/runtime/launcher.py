@@ -478,7 +478,7 @@ class Launcher:
 
     def _fill_tensor_maps(self, maps: list, ptrs: list, env: dict) -> None:
         """Under the lock: encode (or fetch from the cache) each TMA descriptor of a launch into its slot."""
-        from tilec.runtime.tensor_map import _DTYPES, encode_tiled
+        from tilec.runtime.tensor_map import _DTYPES, TensorMapError, encode_tiled
 
         for pos, dtype, dims_fns, stride_fns, box, swizzle, slot in maps:
             dims = tuple(int(f) if c else int(f(env)) for c, f in dims_fns)
@@ -489,8 +489,12 @@ class Launcher:
                 esize = _DTYPES[dtype][1]
                 # metadata lists dims/box innermost first and the strides of dims 1..; the encoder wants
                 # everything outermost first, with the element size as the innermost stride.
-                tm = encode_tiled(dtype, ptrs[pos], tuple(reversed(dims)), tuple(reversed(strides)) + (esize,),
-                                  tuple(reversed(box)), swizzle=swizzle)
+                try:
+                    tm = encode_tiled(dtype, ptrs[pos], tuple(reversed(dims)), tuple(reversed(strides)) + (esize,),
+                                      tuple(reversed(box)), swizzle=swizzle)
+                except TensorMapError as e:  # name the argument: the kernel moves it with TMA
+                    raise TensorMapError(f"kernel '{self.name}': argument '{self._tensors[pos][1]}' is moved with "
+                                         f"TMA, which it does not fit: {e}") from None
                 data = tm.data
                 if len(self._tmap_cache) > 256:
                     self._tmap_cache.clear()
