@@ -33,7 +33,7 @@ def linear_form(e: Expr, atoms: dict) -> Form | None:
             return _add(a, b, 1)
         if e.op == "-":
             return _add(a, b, -1)
-        return _mul(a, b)
+        return _mul(a, b, atoms)
     key = _structural_key(e)
     atoms.setdefault(key, e)
     return {(key,): 1}
@@ -48,6 +48,26 @@ def _structural_key(e: Expr) -> object:
             tuple(_structural_key(c) for c in children(e)))
 
 
+def _stable_repr(e: Expr) -> str:
+    """A text of e that is the same in every process (names, never ids): the canonical order of atoms."""
+    if isinstance(e, Var):
+        return f"v:{e.name}"
+    if isinstance(e, Const):
+        return f"c:{e.value!r}"
+    buf = getattr(e, "buffer", None)
+    return (f"{type(e).__name__}({getattr(e, 'op', getattr(e, 'fn', None))},{getattr(buf, 'name', None)},"
+            + ",".join(_stable_repr(c) for c in children(e)) + ")")
+
+
+def _atom_order(atoms: dict):
+    """Sort key of atom keys: the stable text, then first appearance (distinct atoms that print alike).
+
+    Never the keys' repr: they hold ids, which differ between processes, and the emitted CUDA must not (the
+    build's shards and caches compare sources byte for byte)."""
+    rank = {k: i for i, k in enumerate(atoms)}
+    return lambda k: (_stable_repr(atoms[k]), rank[k])
+
+
 def _add(a: Form, b: Form, sign: int) -> Form:
     out = dict(a)
     for k, v in b.items():
@@ -55,11 +75,12 @@ def _add(a: Form, b: Form, sign: int) -> Form:
     return {k: v for k, v in out.items() if v != 0}
 
 
-def _mul(a: Form, b: Form) -> Form:
+def _mul(a: Form, b: Form, atoms: dict) -> Form:
     out: Form = {}
+    order = _atom_order(atoms)
     for ka, va in a.items():
         for kb, vb in b.items():
-            k = tuple(sorted(ka + kb, key=repr))
+            k = tuple(sorted(ka + kb, key=order))
             out[k] = out.get(k, 0) + va * vb
     return {k: v for k, v in out.items() if v != 0}
 
@@ -67,7 +88,8 @@ def _mul(a: Form, b: Form) -> Form:
 def _rebuild(form: Form, atoms: dict, dtype: dt.DType) -> Expr:
     const_term = form.get((), 0)
     terms: Expr | None = None
-    for mono, coeff in sorted(((k, v) for k, v in form.items() if k), key=lambda kv: repr(kv[0])):
+    order = _atom_order(atoms)
+    for mono, coeff in sorted(((k, v) for k, v in form.items() if k), key=lambda kv: [order(a) for a in kv[0]]):
         t: Expr | None = None
         for a in mono:
             t = atoms[a] if t is None else BinOp("*", t, atoms[a], dtype)
