@@ -55,11 +55,10 @@ from tilec.aot.catalogue import VariantBase
 FAMILY = "attention"
 DIMS = ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")
 TENSORS = ("Q", "K", "V", "O", "LSE")
-SCALARS = ("scale",)  # float32 kernel arguments after the tensors (kernels/README.md: not in KernelInfo yet)
+SCALARS = ("scale",)  # float32 kernel arguments after the tensors (KernelInfo.n_scalars)
 CPP_STRUCT = "AttentionVariant"
-# Left out of the AOT build (load_catalogue(shipped_only=True)) until bindings/ declares AttentionVariant /
-# AttentionVarlenVariant, has the stubs, and KernelInfo carries the float32 scalar (the scale).
-SHIPPED = False
+# In the AOT build: bindings/src/attention.cpp is the stub (tilekernels.flash_attn / flash_attn_varlen).
+SHIPPED = True
 
 VARLEN_FAMILY = "attention_varlen"
 VARLEN_DIMS = ("total_q", "total_k", "heads", "kv_heads", "batch", "max_seqlen_q", "batch_plus_1")
@@ -181,10 +180,12 @@ def flash_attn_varlen_fwd(total_q, total_k, heads, kv_heads, batch, max_seqlen_q
             l_i = T.alloc_fragment((block_M,), accum)
             lse = T.alloc_fragment((block_M,), accum)
 
-            q_start = cu_seqlens_q[bz]
-            q_len = cu_seqlens_q[bz + 1] - q_start
-            k_start = cu_seqlens_k[bz]
-            k_len = cu_seqlens_k[bz + 1] - k_start
+            # Clamped to the packed tensors, so that no cu_seqlens content (decreasing, past total_q / total_k) can
+            # make a block read or write outside Q, K, V, O (the stub cannot check device-resident offsets).
+            q_start = T.min(T.max(cu_seqlens_q[bz], 0), total_q)
+            q_len = T.min(T.max(cu_seqlens_q[bz + 1], q_start), total_q) - q_start
+            k_start = T.min(T.max(cu_seqlens_k[bz], 0), total_k)
+            k_len = T.min(T.max(cu_seqlens_k[bz + 1], k_start), total_k) - k_start
             kv_head = by // (heads // kv_heads)
             qk_scale = scale * LOG2E
             if bx * block_M < q_len:
@@ -239,7 +240,7 @@ def flash_attn_varlen_fwd(total_q, total_k, heads, kv_heads, batch, max_seqlen_q
                         if bx * block_M + i < q_len:
                             O[q_row + i, by, j] = acc_o[i, j]
                     for i in T.Parallel(block_M):
-                        if bx * block_M + i < q_len:
+                        if bx * block_M + i < T.min(q_len, max_seqlen_q):  # LSE rows hold max_seqlen_q entries
                             LSE[bz, by, bx * block_M + i] = lse[i]
 
     return main

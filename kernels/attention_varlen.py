@@ -18,7 +18,7 @@ FAMILY = VARLEN_FAMILY
 DIMS = VARLEN_DIMS
 TENSORS = VARLEN_TENSORS
 CPP_STRUCT = VARLEN_CPP_STRUCT
-SHIPPED = False  # no dispatch stub in bindings/ yet (and KernelInfo has no scalar arguments): not built
+SHIPPED = True  # bindings/src/attention.cpp (tilekernels.flash_attn_varlen)
 __all__ = ["CPP_STRUCT", "DIMS", "FAMILY", "SCALARS", "SHIPPED", "TENSORS", "select", "variants"]
 
 

@@ -98,6 +98,10 @@ void load() {
     a.cuKernelGetFunction = nullptr;
   }
   if (!resolve(r, a.cuTensorMapEncodeTiled, "cuTensorMapEncodeTiled")) a.cuTensorMapEncodeTiled = nullptr;
+  if (!resolve(r, a.cuMemAllocAsync, "cuMemAllocAsync") || !resolve(r, a.cuMemFreeAsync, "cuMemFreeAsync")) {
+    a.cuMemAllocAsync = nullptr;
+    a.cuMemFreeAsync = nullptr;
+  }
   CUresult rc = a.cuInit(0);
   if (rc != CUDA_SUCCESS) {
     g_load_error = "the CUDA driver found no usable GPU: cuInit failed with " + rc_text(a, rc) +

@@ -111,6 +111,9 @@ struct Api {
   // Enums (data type, interleave, swizzle, L2 promotion, OOB fill) are plain ints here.
   CUresult (*cuTensorMapEncodeTiled)(CUtensorMap*, int, unsigned, void*, const unsigned long long*,
                                      const unsigned long long*, const unsigned*, const unsigned*, int, int, int, int);
+  // CUDA >= 11.2 (stream-ordered allocation: scratch buffers of the non-torch paths); null if absent.
+  CUresult (*cuMemAllocAsync)(CUdeviceptr*, size_t, CUstream);
+  CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream);
 };
 
 // Raised when no usable driver or GPU exists (Python: tilekernels.NoGPUError).

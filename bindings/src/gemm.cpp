@@ -14,6 +14,7 @@
 
 #include "catalogue.h"
 #include "errors.h"
+#include "pyargs.h"
 #include "runtime.h"
 
 namespace py = pybind11;
@@ -22,21 +23,6 @@ namespace tilekernels {
 namespace {
 
 constexpr long long kInt32Limit = 1LL << 31;
-
-struct TorchHooks {
-  PyObject* f16 = nullptr;
-  PyObject* bf16 = nullptr;
-  PyObject* f32 = nullptr;
-  PyObject* stream_getter = nullptr;
-  PyObject* s_data_ptr = nullptr;
-  PyObject* s_shape = nullptr;
-  PyObject* s_stride = nullptr;
-  PyObject* s_dtype = nullptr;
-  PyObject* s_get_device = nullptr;
-  PyObject* s_new_empty = nullptr;
-  PyObject* s_new_zeros = nullptr;
-  PyObject* s_device = nullptr;
-} g_torch;
 
 // One operand as the checks see it. Sizes and strides are in elements.
 struct Mat {
@@ -56,105 +42,38 @@ struct Problem {
   int device = 0;
 };
 
-const char* dtype_str(const Mat& m) {
-  switch (m.dtype) {
-    case kFloat16: return "float16";
-    case kBFloat16: return "bfloat16";
-    case kFloat32: return "float32";
-    default: return m.dtype_name.c_str();
-  }
-}
+const char* dtype_str(const Mat& m) { return tilekernels::dtype_str(m.dtype, m.dtype_name); }
 
 std::string dims_str(long long r, long long c) { return "(" + std::to_string(r) + ", " + std::to_string(c) + ")"; }
 
-std::string shape_str(PyObject* shape) {
-  std::string s = "(";
-  Py_ssize_t n = PyTuple_GET_SIZE(shape);
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    if (i) s += ", ";
-    s += std::to_string(PyLong_AsLongLong(PyTuple_GET_ITEM(shape, i)));
-  }
-  return s + (n == 1 ? ",)" : ")");
-}
+[[noreturn]] void value_error(const std::string& msg) { raise_value_error("gemm", msg); }
+[[noreturn]] void type_error(const std::string& msg) { raise_type_error("gemm", msg); }
 
-[[noreturn]] void value_error(const std::string& msg) { throw py::value_error("tilekernels.gemm: " + msg); }
-[[noreturn]] void type_error(const std::string& msg) { throw py::type_error("tilekernels.gemm: " + msg); }
-
-long long as_ll(PyObject* o) {
-  long long v = PyLong_AsLongLong(o);
-  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
-  return v;
-}
-
-// shape and strides (tuples, strides may be None: contiguous) → rows, cols, s0, s1; the 2-D check comes first.
-void read_geometry(Mat& m, PyObject* shape, PyObject* strides) {
-  if (!PyTuple_Check(shape)) type_error(std::string(m.name) + ": shape must be a tuple");
-  if (PyTuple_GET_SIZE(shape) != 2)
-    value_error(std::string(m.name) + " must be a 2-D matrix, got " + std::to_string(PyTuple_GET_SIZE(shape)) +
-                "-D shape " + shape_str(shape));
-  m.rows = as_ll(PyTuple_GET_ITEM(shape, 0));
-  m.cols = as_ll(PyTuple_GET_ITEM(shape, 1));
-  if (strides == Py_None) {
-    m.s0 = m.cols, m.s1 = 1;
-  } else {
-    if (!PyTuple_Check(strides) || PyTuple_GET_SIZE(strides) != 2)
-      value_error(std::string(m.name) + ": expected 2 strides for a 2-D matrix");
-    m.s0 = as_ll(PyTuple_GET_ITEM(strides, 0));
-    m.s1 = as_ll(PyTuple_GET_ITEM(strides, 1));
-  }
-}
-
-PyObject* call_method0(PyObject* obj, PyObject* name) {
-  PyObject* r = PyObject_VectorcallMethod(name, &obj, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
-  if (!r) throw py::error_already_set();
-  return r;
-}
-
-std::string str_of(PyObject* o) {
-  py::str s(py::reinterpret_borrow<py::object>(o));
-  return s.cast<std::string>();
+// The 2-D operand of an argument (the rank check comes first among the gemm checks).
+void to_mat(Mat& m, const ArrayArg& x) {
+  long long size[2], stride[2];
+  read_dims(x, 2, "a 2-D matrix", "gemm", size, stride);
+  m.ptr = x.ptr;
+  m.rows = size[0], m.cols = size[1], m.s0 = stride[0], m.s1 = stride[1];
+  m.dtype = x.dtype, m.dtype_name = x.dtype_name, m.device = x.device, m.where = x.where;
 }
 
 void read_torch(Mat& m, PyObject* t, bool ptr_only = false) {
-  py::object ptr = py::reinterpret_steal<py::object>(call_method0(t, g_torch.s_data_ptr));
-  m.ptr = PyLong_AsUnsignedLongLong(ptr.ptr());
-  if (PyErr_Occurred()) throw py::error_already_set();
-  if (ptr_only) return;
-  py::object shape = py::reinterpret_steal<py::object>(PyObject_GetAttr(t, g_torch.s_shape));
-  if (!shape) throw py::error_already_set();
-  py::object strides = py::reinterpret_steal<py::object>(call_method0(t, g_torch.s_stride));
-  read_geometry(m, shape.ptr(), strides.ptr());
-  PyObject* dt = PyObject_GetAttr(t, g_torch.s_dtype);
-  if (!dt) throw py::error_already_set();
-  m.dtype = dt == g_torch.f16 ? kFloat16 : dt == g_torch.bf16 ? kBFloat16 : dt == g_torch.f32 ? kFloat32 : -1;
-  if (m.dtype < 0) {
-    m.dtype_name = str_of(dt);
-    if (m.dtype_name.rfind("torch.", 0) == 0) m.dtype_name = m.dtype_name.substr(6);
+  ArrayArg x;
+  x.name = m.name;
+  read_torch_array(x, t, ptr_only);
+  if (ptr_only) {
+    m.ptr = x.ptr;
+    return;
   }
-  Py_DECREF(dt);
-  py::object dev = py::reinterpret_steal<py::object>(call_method0(t, g_torch.s_get_device));
-  m.device = static_cast<int>(as_ll(dev.ptr()));
-  if (m.device < 0 && test_mode()) m.device = 0;  // host-overhead measurements run on CPU tensors
-  if (m.device < 0) {
-    m.device = -1;
-    py::object d = py::reinterpret_steal<py::object>(PyObject_GetAttr(t, g_torch.s_device));
-    m.where = d ? str_of(d.ptr()) : "a non-CUDA device";
-    PyErr_Clear();
-  }
+  to_mat(m, x);
 }
 
-// (ptr, shape, strides | None, dtype name, device) from the Python layer (cupy, numba, DLPack producers).
 void read_raw(Mat& m, PyObject* t) {
-  if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5)
-    type_error(std::string(m.name) + ": expected (ptr, shape, strides, dtype, device) (internal error, please report)");
-  m.ptr = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 0));
-  if (PyErr_Occurred()) throw py::error_already_set();
-  read_geometry(m, PyTuple_GET_ITEM(t, 1), PyTuple_GET_ITEM(t, 2));
-  std::string dt = str_of(PyTuple_GET_ITEM(t, 3));
-  m.dtype = dt == "float16" ? kFloat16 : dt == "bfloat16" ? kBFloat16 : dt == "float32" ? kFloat32 : -1;
-  if (m.dtype < 0) m.dtype_name = dt;
-  m.device = static_cast<int>(as_ll(PyTuple_GET_ITEM(t, 4)));
-  if (m.device == -1) m.where = "the host";
+  ArrayArg x;
+  x.name = m.name;
+  read_raw_array(x, t, "gemm");
+  to_mat(m, x);
 }
 
 bool row_major(long long rows, long long cols, long long s0, long long s1) {
@@ -250,10 +169,9 @@ void validate_out(const Problem& p, const Mat& c, const Mat& a, const Mat& b) {
                 dims_str(c.s0, c.s1) + "; pass a contiguous tensor, e.g. torch.empty(M, N, ...)");
   if (c.ptr % 16)
     value_error("out's data pointer " + std::to_string(c.ptr) + " is not 16-byte aligned; pass a fresh tensor");
-  unsigned long long c_end = c.ptr + static_cast<unsigned long long>(p.M * p.N) * 2;
   for (const Mat* m : {&a, &b}) {
-    unsigned long long m_end = m->ptr + static_cast<unsigned long long>(m->rows * m->cols) * 2;
-    if (p.M * p.N > 0 && m->rows * m->cols > 0 && c.ptr < m_end && m->ptr < c_end)
+    if (overlaps(c.ptr, static_cast<unsigned long long>(p.M * p.N) * 2, m->ptr,
+                 static_cast<unsigned long long>(m->rows * m->cols) * 2))
       value_error(std::string("out overlaps ") + m->name + " in memory; the output must not share memory with " +
                   "the inputs: pass a separate tensor");
   }
@@ -286,13 +204,6 @@ int select_row(const Problem& p, const Device& d) {
                         0, "", "gemm", "", true);
 }
 
-int pointer_device(cu::CUdeviceptr ptr, const char* name) {
-  int ordinal = -1;
-  cu::check(cu::api().cuPointerGetAttribute(&ordinal, cu::CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, ptr),
-            (std::string("cuPointerGetAttribute(DEVICE_ORDINAL) of ") + name).c_str());
-  return ordinal;
-}
-
 // Everything after validation: device, zero-size cases, row selection, lazy load, launch.
 void run(Problem p, const Mat& a, const Mat& b, const Mat& c, cu::CUstream stream) {
   if (p.M == 0 || p.N == 0) return;
@@ -323,38 +234,7 @@ void run(Problem p, const Mat& a, const Mat& b, const Mat& c, cu::CUstream strea
          "on a 16-byte boundary, and checks that first: this is an internal error, please report");
 }
 
-cu::CUstream stream_from(PyObject* o) {
-  if (!PyLong_Check(o))
-    throw py::type_error(std::string("stream must be a CUDA stream handle as an int (e.g. torch.cuda.current_stream()"
-                                     ".cuda_stream) or None for torch's current stream, got ") + Py_TYPE(o)->tp_name);
-  void* s = PyLong_AsVoidPtr(o);
-  if (!s && PyErr_Occurred()) throw py::error_already_set();
-  return static_cast<cu::CUstream>(s);
-}
-
-void check_nargs(Py_ssize_t nargs, Py_ssize_t want, const char* fn) {
-  if (nargs != want)
-    throw py::type_error(std::string("_C.") + fn + " takes " + std::to_string(want) + " arguments (" +
-                         std::to_string(nargs) + " given)");
-}
-
 }  // namespace
-
-void set_torch_hooks(PyObject* f16, PyObject* bf16, PyObject* f32, PyObject* stream_getter) {
-  for (PyObject* o : {f16, bf16, f32, stream_getter}) Py_INCREF(o);
-  Py_XDECREF(g_torch.stream_getter);  // the dtypes are immortal in practice; the getter may be replaced by tests
-  g_torch.f16 = f16, g_torch.bf16 = bf16, g_torch.f32 = f32, g_torch.stream_getter = stream_getter;
-  if (!g_torch.s_data_ptr) {
-    g_torch.s_data_ptr = PyUnicode_InternFromString("data_ptr");
-    g_torch.s_shape = PyUnicode_InternFromString("shape");
-    g_torch.s_stride = PyUnicode_InternFromString("stride");
-    g_torch.s_dtype = PyUnicode_InternFromString("dtype");
-    g_torch.s_get_device = PyUnicode_InternFromString("get_device");
-    g_torch.s_new_empty = PyUnicode_InternFromString("new_empty");
-    g_torch.s_new_zeros = PyUnicode_InternFromString("new_zeros");
-    g_torch.s_device = PyUnicode_InternFromString("device");
-  }
-}
 
 PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   try {
@@ -371,12 +251,7 @@ PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (args[2] == Py_None) {
       check_has_kernel(p, a);
       // Allocated like `a` (dtype, device) on torch's current stream, only once the arguments are known good.
-      py::object shape = py::make_tuple(p.M, p.N);
-      PyObject* margs[2] = {args[0], shape.ptr()};
-      PyObject* name = p.K == 0 ? g_torch.s_new_zeros : g_torch.s_new_empty;
-      out = py::reinterpret_steal<py::object>(
-          PyObject_VectorcallMethod(name, margs, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr));
-      if (!out) throw py::error_already_set();
+      out = torch_new(args[0], py::make_tuple(p.M, p.N), p.K == 0);
       if (p.K == 0 || p.M == 0 || p.N == 0) return out.release().ptr();
       read_torch(c, out.ptr(), /*ptr_only=*/true);
     } else {
@@ -385,14 +260,7 @@ PyObject* gemm_torch(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       validate_out(p, c, a, b);
       check_has_kernel(p, a);
     }
-    if (args[3] == Py_None) {
-      py::object dev = py::reinterpret_steal<py::object>(PyLong_FromLong(p.device < 0 ? 0 : p.device));
-      PyObject* dev_ptr = dev.ptr();
-      py::object s = py::reinterpret_steal<py::object>(
-          PyObject_Vectorcall(g_torch.stream_getter, &dev_ptr, 1, nullptr));
-      if (!s) throw py::error_already_set();
-      stream = stream_from(s.ptr());
-    }
+    if (args[3] == Py_None) stream = torch_current_stream(p.device);
     run(p, a, b, c, stream);
     return out.release().ptr();
   } catch (...) {

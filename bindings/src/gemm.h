@@ -13,8 +13,4 @@ PyObject* gemm_raw(PyObject* self, PyObject* const* args, Py_ssize_t nargs);
 // gemm_check(a, b) -> (M, N): validates raw a and b (no GPU needed), for callers that allocate `out` themselves.
 PyObject* gemm_check(PyObject* self, PyObject* const* args, Py_ssize_t nargs);
 
-// _set_torch(float16, bfloat16, float32, stream_getter): the torch dtype objects and a callable
-// device_index -> current raw stream, given once by the Python layer on the first torch call.
-void set_torch_hooks(PyObject* f16, PyObject* bf16, PyObject* f32, PyObject* stream_getter);
-
 }  // namespace tilekernels

@@ -17,6 +17,7 @@ struct TmapInfo {
   void (*shape)(const long long* d, unsigned long long dims[5], unsigned long long strides[5]);
 };
 constexpr int kMaxTmaps = 4;
+constexpr int kMaxScalars = 4;
 struct KernelInfo {
   const char* name;        // variant name
   const char* fatbin;      // file name, relative to the package's fatbins/ directory
@@ -25,12 +26,13 @@ struct KernelInfo {
   unsigned smem_bytes;     // dynamic shared memory (set the attribute above 48 KiB)
   unsigned cluster[3];
   const char* archs;       // ';'-joined real archs with cubins in the fatbin, then PTX ("sm_80;sm_90a;compute_120")
-  int n_tensors;           // kernel args: n_tensors pointers, then n_dims int32 values, then n_tmaps CUtensorMaps
-  int n_dims;
+  int n_tensors;           // kernel args: n_tensors pointers, then n_scalars float32 values, then n_dims int32
+  int n_dims;              // values, then n_tmaps CUtensorMaps
   int dim_order[8];        // kernel int arg i = family dim dim_order[i]
   void (*grid)(const long long* dims, unsigned out[3]);  // dims in the family's DIMS order
   int n_tmaps;             // then n_tmaps CUtensorMap (128 bytes each, by value), in this order
   TmapInfo tmaps[kMaxTmaps];
+  int n_scalars = 0;       // the family's SCALARS (float32, by value), right after the tensor pointers
 };
 struct GemmVariant {        // one row of kGemm; fields after `kernel` come from Variant.cpp_fields()
   const KernelInfo* kernel;
@@ -39,4 +41,12 @@ struct GemmVariant {        // one row of kGemm; fields after `kernel` come from
   long long max_m;          // use only when M <= max_m (0: any M)
   int block_m, block_n, block_k;
 };
+struct AttentionVariant {   // one row of kAttention (and of kAttentionVarlen); fields after `kernel` from cpp_fields()
+  const KernelInfo* kernel;
+  int dtype;                // DType of Q, K, V and O (LSE is float32)
+  int head_dim;             // the only head_dim the kernel computes
+  bool causal;              // bottom-right aligned causal mask (compile-time)
+  int block_m, block_n;     // query rows and keys per tile
+};
+using AttentionVarlenVariant = AttentionVariant;  // the varlen family's rows: the same fields
 }  // namespace tilekernels

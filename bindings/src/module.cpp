@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <sstream>
 
+#include "attention.h"
 #include "catalogue.h"
 #include "cuda_api.h"
 #include "errors.h"
 #include "gemm.h"
+#include "pyargs.h"
 #include "runtime.h"
 
 namespace py = pybind11;
@@ -27,12 +29,19 @@ std::vector<std::string> split_archs(const char* archs) {
   return out;
 }
 
-const char* dtype_name(int dtype) {
-  switch (dtype) {
-    case kFloat16: return "float16";
-    case kBFloat16: return "bfloat16";
-    case kFloat32: return "float32";
-    default: return "unknown";
+const char* dtype_name(int dtype) { return dtype_str(dtype, "unknown"); }
+
+// The attention rows' dispatch fields of kernel `info` (family "attention" / "attention_varlen"), if it has one.
+void attention_fields(py::dict& d, const KernelInfo& info, const char* family, const AttentionVariant* rows, int n) {
+  for (int i = 0; i < n; ++i) {
+    const AttentionVariant& r = rows[i];
+    if (r.kernel != &info) continue;
+    d["family"] = family;
+    d["dtype"] = dtype_name(r.dtype);
+    d["head_dim"] = r.head_dim;
+    d["causal"] = r.causal;
+    d["block"] = py::make_tuple(r.block_m, r.block_n);
+    d["preference"] = i;
   }
 }
 
@@ -71,6 +80,8 @@ py::list kernels() {
       d["block"] = py::make_tuple(r.block_m, r.block_n, r.block_k);
       d["preference"] = i;
     }
+    attention_fields(d, info, "attention", catalogue_attention(), catalogue_attention_count());
+    attention_fields(d, info, "attention_varlen", catalogue_attention_varlen(), catalogue_attention_varlen_count());
     out.append(d);
   }
   return out;
@@ -141,7 +152,10 @@ py::object last_launch() {
   d["smem"] = r.smem;
   d["cluster"] = py::make_tuple(r.cluster[0], r.cluster[1], r.cluster[2]);
   d["tensors"] = r.tensors;
+  d["scalars"] = r.scalars;
   d["ints"] = r.ints;
+  d["scratch_bytes"] = r.scratch_bytes;
+  d["scratch_live"] = r.scratch_live;
   py::list tmaps;
   for (const FakeTmap& t : r.tmaps) {
     py::dict m;
@@ -234,6 +248,28 @@ PyMethodDef g_fast_methods[] = {
      "device -2 means unknown (asked from the driver)."},
     {"gemm_check", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(gemm_check)), METH_FASTCALL,
      "gemm_check(a, b) -> (M, N): validate raw a and b (no GPU needed)."},
+    {"flash_attn_torch", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(flash_attn_torch)),
+     METH_FASTCALL,
+     "flash_attn_torch(q, k, v, out, causal, softmax_scale, return_lse, stream) -> out or (out, lse): FlashAttention "
+     "forward for torch tensors (out None: allocated like q; stream None: torch's current stream)."},
+    {"flash_attn_raw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(flash_attn_raw)), METH_FASTCALL,
+     "flash_attn_raw(q, k, v, out, causal, softmax_scale, stream, lse) -> None: raw tensor tuples; lse None: "
+     "stream-ordered scratch."},
+    {"flash_attn_check", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(flash_attn_check)),
+     METH_FASTCALL,
+     "flash_attn_check(q, k, v, causal, softmax_scale) -> (out shape, lse shape): validate raw q, k, v."},
+    {"flash_attn_varlen_torch",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(flash_attn_varlen_torch)), METH_FASTCALL,
+     "flash_attn_varlen_torch(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k, out, causal, "
+     "softmax_scale, stream) -> out: packed-sequence FlashAttention forward for torch tensors."},
+    {"flash_attn_varlen_raw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(flash_attn_varlen_raw)),
+     METH_FASTCALL,
+     "flash_attn_varlen_raw(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k, out, causal, "
+     "softmax_scale, stream) -> None: raw tensor tuples."},
+    {"flash_attn_varlen_check",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(flash_attn_varlen_check)), METH_FASTCALL,
+     "flash_attn_varlen_check(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k, causal, "
+     "softmax_scale) -> out shape: validate raw arguments."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
@@ -281,7 +317,11 @@ PYBIND11_MODULE(_C, m) {
   m.def(
       "_test_launch",
       [](const std::string& kernel, const std::vector<long long>& dims, const std::vector<unsigned long long>& tensors,
-         const std::string& hint) { test_launch(kernel, dims, tensors, hint.c_str()); },
+         const std::string& hint, const std::vector<float>& scalars) {
+        test_launch(kernel, dims, tensors, hint.c_str(), scalars);
+      },
       py::arg("kernel"), py::arg("dims"), py::arg("tensors"), py::arg("tma_hint") = "",
-      "Tests only (test mode): launch a catalogue kernel with these family dims and tensor pointers, unchecked.");
+      py::arg("scalars") = std::vector<float>{},
+      "Tests only (test mode): launch a catalogue kernel with these family dims, tensor pointers and float32 scalars, "
+      "unchecked.");
 }

@@ -445,24 +445,38 @@ CUfunction load_function(int k, const Device& d) {
 }
 
 void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tensors, CUstream stream,
-            const char* tma_hint) {
+            const char* tma_hint, const float* scalars) {
   const KernelInfo& info = catalogue_kernels()[k];
   if (info.n_tensors < 0 || info.n_tensors > 8 || info.n_dims < 0 || info.n_dims > 8 || info.n_tmaps < 0 ||
-      info.n_tmaps > kMaxTmaps)
+      info.n_tmaps > kMaxTmaps || info.n_scalars < 0 || info.n_scalars > kMaxScalars ||
+      (info.n_scalars > 0 && !scalars))
     throw std::logic_error(std::string("kernel '") + info.name + "' declares " + std::to_string(info.n_tensors) +
-                           " tensors, " + std::to_string(info.n_dims) + " dims and " + std::to_string(info.n_tmaps) +
-                           " tensor maps (at most 8, 8 and " + std::to_string(kMaxTmaps) + "; internal error)");
+                           " tensors, " + std::to_string(info.n_scalars) + " scalars, " +
+                           std::to_string(info.n_dims) + " dims and " + std::to_string(info.n_tmaps) +
+                           " tensor maps (at most 8, " + std::to_string(kMaxScalars) + ", 8 and " +
+                           std::to_string(kMaxTmaps) + ", scalars given; internal error)");
   unsigned grid[3] = {1, 1, 1};
   info.grid(dims, grid);
+  if (grid[1] > 65535 || grid[2] > 65535)
+    throw std::invalid_argument(std::string("tilekernels: kernel '") + info.name + "' would launch a grid of " +
+                                std::to_string(grid[0]) + " x " + std::to_string(grid[1]) + " x " +
+                                std::to_string(grid[2]) + " blocks; CUDA allows at most 65535 in y and z: split the "
+                                "problem");
   int ints[8];
+  float floats[kMaxScalars];
   CUtensorMap maps[kMaxTmaps];  // alignas(128): each is passed by value (the driver copies it at the launch call)
   TmapKey keys[kMaxTmaps];
-  void* params[8 + 8 + kMaxTmaps];
-  unsigned sizes[8 + 8 + kMaxTmaps];
+  void* params[8 + kMaxScalars + 8 + kMaxTmaps];
+  unsigned sizes[8 + kMaxScalars + 8 + kMaxTmaps];
   int np = 0;
   for (int i = 0; i < info.n_tensors; ++i) {
     sizes[np] = sizeof(CUdeviceptr);
     params[np++] = const_cast<CUdeviceptr*>(&tensors[i]);
+  }
+  for (int i = 0; i < info.n_scalars; ++i) {
+    floats[i] = scalars[i];
+    sizes[np] = sizeof(float);
+    params[np++] = &floats[i];
   }
   for (int i = 0; i < info.n_dims; ++i) {
     ints[i] = static_cast<int>(dims[info.dim_order[i]]);
@@ -471,6 +485,7 @@ void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tenso
   }
   // Validate every map before encoding any (an argument error never leaves a half-built launch behind).
   for (int j = 0; j < info.n_tmaps; ++j) tmap_key(k, j, info, dims, tensors, tma_hint, keys[j]);
+  if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return;  // no block has work (an empty problem)
   for (int j = 0; j < info.n_tmaps; ++j) {
     tensor_map(j, info, keys[j], maps[j]);
     sizes[np] = sizeof(CUtensorMap);
@@ -485,6 +500,7 @@ void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tenso
     r.block = info.threads;
     r.smem = info.smem_bytes;
     r.tensors.assign(tensors, tensors + info.n_tensors);
+    r.scalars.assign(floats, floats + info.n_scalars);
     r.ints.assign(ints, ints + info.n_dims);
     r.tmaps.clear();
     for (int j = 0; j < info.n_tmaps; ++j) r.tmaps.push_back(fake_args(info.tmaps[j], keys[j]));
@@ -526,10 +542,43 @@ void memset16(CUdeviceptr ptr, size_t n, CUstream stream) {
     r.memset = true;
     r.count = g_fake_launch.count + 1;
     r.encodes = g_fake_launch.encodes;
+    r.scratch_bytes = g_fake_launch.scratch_bytes;
+    r.scratch_live = g_fake_launch.scratch_live;
     g_fake_launch = r;
     return;
   }
   check(api().cuMemsetD16Async(ptr, 0, n, stream), "cuMemsetD16Async");
+}
+
+StreamScratch::StreamScratch(size_t bytes, CUstream stream, const char* kernel) : stream_(stream) {
+  if (test_mode()) {
+    std::lock_guard<std::mutex> lock(g_fake_mutex);
+    g_fake_launch.scratch_bytes = static_cast<long long>(bytes);
+    ++g_fake_launch.scratch_live;
+    ptr_ = kFakeScratchAddress;
+    return;
+  }
+  const Api& a = api();
+  if (!a.cuMemAllocAsync)
+    throw CudaFailure(std::string("kernel '") + kernel + "' needs a scratch buffer from cuMemAllocAsync, which the "
+                          "installed NVIDIA driver (CUDA " + driver_version_string() + ") lacks: update the driver, "
+                          "or pass torch tensors (tilekernels then allocates with torch)",
+                      CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "cuMemAllocAsync", kernel);
+  CUresult rc = a.cuMemAllocAsync(&ptr_, bytes ? bytes : 1, stream);
+  if (rc != CUDA_SUCCESS) {
+    ptr_ = 0;
+    check(rc, ("cuMemAllocAsync(" + std::to_string(bytes) + " bytes of scratch; with torch tensors tilekernels "
+               "allocates it with torch instead)").c_str(), kernel);
+  }
+}
+
+StreamScratch::~StreamScratch() {
+  if (test_mode()) {
+    std::lock_guard<std::mutex> lock(g_fake_mutex);
+    --g_fake_launch.scratch_live;
+    return;
+  }
+  if (ptr_) api().cuMemFreeAsync(ptr_, stream_);  // a failure here has nowhere to go; the pool reclaims at exit
 }
 
 std::string unsupported_gpu_message(const Device& d, const std::string& what, const std::string& detail) {
@@ -567,18 +616,20 @@ bool test_mode() { return g_test.load(std::memory_order_relaxed); }
 void set_fake_encode_result(int rc) { g_fake_encode_rc.store(rc, std::memory_order_relaxed); }
 
 void test_launch(const std::string& kernel, const std::vector<long long>& dims,
-                 const std::vector<unsigned long long>& tensors, const char* tma_hint) {
+                 const std::vector<unsigned long long>& tensors, const char* tma_hint,
+                 const std::vector<float>& scalars) {
   if (!test_mode()) throw std::logic_error("_C._test_launch needs the test mode (tests only)");
   int nk = catalogue_kernel_count();
   for (int k = 0; k < nk; ++k) {
     const KernelInfo& info = catalogue_kernels()[k];
     if (kernel != info.name) continue;
-    if (static_cast<int>(tensors.size()) != info.n_tensors || dims.size() > 8)
+    if (static_cast<int>(tensors.size()) != info.n_tensors || static_cast<int>(scalars.size()) != info.n_scalars ||
+        dims.size() > 8)
       throw std::invalid_argument("_C._test_launch: kernel '" + kernel + "' takes " + std::to_string(info.n_tensors) +
-                                  " tensors and at most 8 dims");
+                                  " tensors, " + std::to_string(info.n_scalars) + " scalars and at most 8 dims");
     long long d[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < dims.size(); ++i) d[i] = dims[i];
-    launch(k, cached_function(k, device(0)), d, tensors.data(), nullptr, tma_hint);
+    launch(k, cached_function(k, device(0)), d, tensors.data(), nullptr, tma_hint, scalars.data());
     return;
   }
   throw std::invalid_argument("_C._test_launch: no catalogue kernel named '" + kernel + "'");

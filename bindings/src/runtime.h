@@ -72,13 +72,32 @@ cu::CUfunction cached_function(int k, const Device& d);
 cu::CUfunction load_function(int k, const Device& d);
 
 // Launches `f` (kernel `k`) on `stream`: grid from k.grid(dims), block k.threads, k.smem_bytes, a cluster attribute
-// when k.cluster != 1, params = tensors[0..n_tensors) then int32 dims[dim_order[i]] then one 128-byte CUtensorMap
-// per k.tmaps entry (encoded with cuTensorMapEncodeTiled, cached per (kernel, map, pointer, dims, strides)).
+// when k.cluster != 1, params = tensors[0..n_tensors) then float32 scalars[0..n_scalars) then int32
+// dims[dim_order[i]] then one 128-byte CUtensorMap per k.tmaps entry (encoded with cuTensorMapEncodeTiled, cached
+// per (kernel, map, pointer, dims, strides)). A grid with a zero extent launches nothing.
 // `tma_hint` ends the message of a tensor that TMA cannot address (the family's own rule, e.g. "gemm requires K and
 // N to be multiples of 8"). Throws cu::CudaFailure (a rejected encode names the kernel), std::invalid_argument (a
-// tensor map's address/stride/dim breaks a TMA rule; checked before the driver is called).
+// tensor map's address/stride/dim breaks a TMA rule, or the grid exceeds CUDA's limits; checked before the driver
+// is called).
 void launch(int k, cu::CUfunction f, const long long* dims, const cu::CUdeviceptr* tensors, cu::CUstream stream,
-            const char* tma_hint = nullptr);
+            const char* tma_hint = nullptr, const float* scalars = nullptr);
+
+// Device scratch memory ordered on a stream: cuMemAllocAsync at construction, cuMemFreeAsync on the same stream at
+// destruction (after the work queued on it before that point, e.g. the launch that uses it). Needs the device's
+// context current. Test mode: a fake address, recorded in FakeLaunch.scratch_bytes. Throws cu::CudaFailure.
+class StreamScratch {
+ public:
+  StreamScratch(size_t bytes, cu::CUstream stream, const char* kernel);
+  ~StreamScratch();
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  cu::CUdeviceptr ptr() const { return ptr_; }
+
+ private:
+  cu::CUdeviceptr ptr_ = 0;
+  cu::CUstream stream_ = nullptr;
+};
+constexpr unsigned long long kFakeScratchAddress = 0x5C0000000000ULL;  // test mode's scratch "allocation"
 
 // Zeroes n 16-bit elements at ptr on stream (K == 0 GEMMs). Throws cu::CudaFailure.
 void memset16(cu::CUdeviceptr ptr, size_t n, cu::CUstream stream);
@@ -102,6 +121,7 @@ struct FakeLaunch {
   std::string kernel;
   unsigned grid[3] = {0, 0, 0}, block = 0, smem = 0, cluster[3] = {1, 1, 1};
   std::vector<unsigned long long> tensors;
+  std::vector<float> scalars;
   std::vector<long long> ints;
   std::vector<FakeTmap> tmaps;
   std::vector<std::string> params;  // the bytes each kernelParams entry points at, in order
@@ -110,6 +130,8 @@ struct FakeLaunch {
   bool memset = false;  // a K == 0 zero-fill instead of a kernel
   long long count = 0;  // launches recorded since the test mode was set
   long long encodes = 0;  // tensor maps encoded (cache misses) since the test mode was set
+  long long scratch_bytes = 0;  // size of the last StreamScratch (test mode), 0 if none since the test mode was set
+  long long scratch_live = 0;   // StreamScratch objects not yet freed (test mode)
 };
 // The 128 bytes test mode stores for an encoded map: "TKFAKEMP", then u64 address, u64 dims[5], u64 strides[4],
 // u32 box[5], i32 data_type, rank, swizzle, l2_promotion, oob_fill (little-endian, zero padded).
@@ -119,9 +141,11 @@ bool test_mode();
 FakeLaunch last_fake_launch();
 // Test mode: the CUresult the fake cuTensorMapEncodeTiled returns from now on (0: success; reset by set_test_mode).
 void set_fake_encode_result(int rc);
-// Test mode: launch catalogue kernel `kernel` with family dims (DIMS order) and tensor pointers as given, no checks
-// but launch()'s own. Throws std::invalid_argument for an unknown kernel or a wrong tensor count.
+// Test mode: launch catalogue kernel `kernel` with family dims (DIMS order), tensor pointers and float32 scalars as
+// given, no checks but launch()'s own. Throws std::invalid_argument for an unknown kernel or a wrong tensor or
+// scalar count.
 void test_launch(const std::string& kernel, const std::vector<long long>& dims,
-                 const std::vector<unsigned long long>& tensors, const char* tma_hint);
+                 const std::vector<unsigned long long>& tensors, const char* tma_hint,
+                 const std::vector<float>& scalars = {});
 
 }  // namespace tilekernels

@@ -75,5 +75,7 @@ SIG(cuLibraryGetKernel);
 SIG(cuKernelGetFunction);
 SIG(cuPointerGetAttribute);
 SIG(cuTensorMapEncodeTiled);
+SIG(cuMemAllocAsync);
+SIG(cuMemFreeAsync);
 
 int main() { return CUDA_VERSION >= 12000 ? 0 : 1; }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os as _os
 
 from . import _C
+from .attention import flash_attn, flash_attn_varlen
 from .errors import CudaError, NoGPUError, TilekernelsError, UnsupportedGPUError
 from .gemm import gemm
 
@@ -31,7 +32,8 @@ def kernels() -> list[dict]:
     Returns:
         One dict per variant: ``name``, ``fatbin``, ``entry``, ``threads``, ``smem_bytes``, ``cluster``, ``archs``,
         ``family``, and the family's dispatch fields (for GEMM: ``dtype``, ``trans_b``, ``max_m``, ``block``,
-        ``preference`` — lower is tried first).
+        ``preference`` — lower is tried first; for ``attention`` and ``attention_varlen``: ``dtype``, ``head_dim``,
+        ``causal``, ``block`` (query rows, keys), ``preference``).
     """
     return _C.kernels()
 
@@ -83,6 +85,8 @@ __all__ = [
     "__version__",
     "built_archs",
     "device_info",
+    "flash_attn",
+    "flash_attn_varlen",
     "gemm",
     "kernels",
     "warmup",

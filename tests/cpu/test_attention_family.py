@@ -195,6 +195,36 @@ def test_varlen_writes_only_its_rows(causal: bool) -> None:
         check_lse(lse[0], rl)
 
 
+def test_varlen_bad_offsets_stay_in_bounds() -> None:
+    """cu_seqlens live on the GPU, so the stub cannot check them: the kernel clamps every offset to the packed
+    tensors. Decreasing offsets and offsets past total_q / total_k (which index out of bounds without the clamp:
+    the interpreter raises IndexError there) run without any access outside Q, K, V, O and LSE."""
+    kern = tilec.compile(variant("float16", 64, True, True).build())
+    q, k, v = inputs(np.random.default_rng(5), "float16", (100, 2, 64), (100, 1, 64), (100, 1, 64))
+    o = np.full_like(q, np.nan)
+    lse = np.full((2, 2, 70), np.nan, np.float32)
+    cq = np.array([0, 60, 130], np.int32)  # the second sequence ends past total_q = 100
+    ck = np.array([0, 90, 10], np.int32)   # and its keys end before they start
+    kern.interpret(q, k, v, o, lse, cq, ck, 0.125)
+    ro, rl = attention_ref(q[:60], k[:90], v[:90], True, 0.125)
+    assert rel_err(o[:60], ro) < 1e-2  # the well-formed sequence is unaffected
+    check_lse(lse[0, :, :60], rl)
+    assert (o[60:] == 0).all() and np.isposinf(lse[1, :, :40]).all()  # clamped: rows 60..99, no keys
+
+
+def test_varlen_short_max_seqlen_q_writes_no_lse_past_its_rows() -> None:
+    """A max_seqlen_q below a sequence's length breaks the contract (those rows are not computed), but the LSE rows
+    hold max_seqlen_q entries and nothing is written past them (the interpreter raises IndexError otherwise)."""
+    kern = tilec.compile(variant("float16", 64, False, True).build())
+    q, k, v = inputs(np.random.default_rng(6), "float16", (77, 2, 64), (90, 1, 64), (90, 1, 64))
+    o = np.full_like(q, np.nan)
+    lse = np.full((1, 2, 70), np.nan, np.float32)
+    kern.interpret(q, k, v, o, lse, np.array([0, 77], np.int32), np.array([0, 90], np.int32), 0.125)
+    ro, rl = attention_ref(q, k, v, False, 0.125)
+    assert rel_err(o, ro) < 1e-2  # the grid covers ceildiv(70, 64) * 64 = 128 >= 77 rows here
+    check_lse(lse[0], rl[:, :70])
+
+
 # ---- the variant table --------------------------------------------------------------------------------------
 
 
@@ -285,3 +315,77 @@ def test_catalogue_plans_every_arch() -> None:
             covered = {t.arch for p in planned if p.family is fam and
                        (p.variant.dtype, p.variant.head_dim, p.variant.causal) == key for t in p.archs}
             assert covered == {"sm_80", "sm_86", "sm_89", "sm_90a", "sm_100a", "sm_120"}, (fam.name, key)
+
+
+# ---- the AOT ABI: the float32 scale in KernelInfo -------------------------------------------------------------
+
+
+def _fam(**kw):
+    from tilec.aot.catalogue import Family
+
+    return Family("attention", attention, attention.DIMS, attention.TENSORS, attention.CPP_STRUCT, **kw)
+
+
+def test_check_abi_takes_the_scale() -> None:
+    """emit's ABI check: the kernel's scalar parameters must be the family's SCALARS, float32, at most 4."""
+    from dataclasses import replace
+
+    from tilec.aot.steps import check_abi
+    from tilec.errors import TilecError
+    from tilec.metadata import ParamSpec
+
+    v = variant("float16", 64, False, False)
+    meta = tilec.compile(v.build(), target="sm_80").metadata
+    assert check_abi(_fam(scalars=("scale",)), v, meta) == [0, 1, 3, 2, 4]  # batch, seqlen_q, heads, seqlen_k, kv_heads
+    with pytest.raises(TilecError, match=r"do not match the family ABI .* SCALARS=\(\)"):
+        check_abi(_fam(), v, meta)
+    f64 = replace(meta, params=tuple(ParamSpec(p.name, p.kind, "float64") if p.kind == "scalar" else p
+                                     for p in meta.params))
+    with pytest.raises(TilecError, match=r"scalar parameters \['scale: float64'\]; the AOT ABI passes float32"):
+        check_abi(_fam(scalars=("scale",)), v, f64)
+    many = replace(meta, params=meta.params + tuple(ParamSpec(f"s{i}", "scalar", "float32") for i in range(4)))
+    with pytest.raises(TilecError, match="5 scalar parameters; KernelInfo passes at most 4"):
+        check_abi(_fam(scalars=("scale", "s0", "s1", "s2", "s3")), v, many)
+
+
+def test_table_rows_compile_with_the_scale_and_an_empty_family(tmp_path) -> None:
+    """`table` writes n_scalars = 1 for the attention rows and, for a shipped family with no planned variant, a null
+    pointer and a zero count; the result compiles (-Wall -Wextra -Werror) against bindings/src/kernel_info.h."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from tilec.aot.catalogue import load_catalogue, plan
+    from tilec.aot.steps import emit, table
+
+    gxx = shutil.which("g++")
+    if gxx is None:
+        pytest.skip("needs g++")
+    root = Path(__file__).resolve().parents[2]
+    fams = load_catalogue(root / "kernels", ["attention", "attention_varlen"])
+    assert [f.scalars for f in fams] == [("scale",), ("scale",)]
+    assert [f.table_name for f in fams] == ["kAttention", "kAttentionVarlen"]
+    name = "attn_bf16_d128_causal_bm64_bn64_s2_t128_sm80"
+    fams[0].variants = [v for v in fams[0].variants if v.name == name]
+    fams[1].variants = []
+    emit(fams[0], fams[0].variants[0], tmp_path / f"{name}.cu")
+    planned, _ = plan(fams, "80", lambda v: json.loads((tmp_path / f"{v.name}.json").read_text())
+                      ["metadata"]["launches"][0]["smem_bytes"])
+    text = table(planned, tmp_path, "80", fams)
+    assert "static const AttentionVarlenVariant* const kAttentionVarlen = nullptr;" in text
+    assert "{&kKernels[0], 1, 128, true, 64, 64}," in text
+    (tmp_path / "table.inc").write_text(text)
+    main = tmp_path / "main.cpp"
+    main.write_text('#include "kernel_info.h"\n#include "table.inc"\n#include <cstdio>\n'
+                    "int main() { using namespace tilekernels; using namespace tilekernels::catalogue;\n"
+                    "const AttentionVariant* v = kAttentionVarlen; const AttentionVariant* a = kAttention;\n"
+                    "long long d[5] = {2, 130, 200, 8, 2}; unsigned g[3]; a[0].kernel->grid(d, g);\n"
+                    "std::printf(\"%d %d %d %d %d %u %u %u %d\\n\", kAttentionCount, kAttentionVarlenCount,\n"
+                    "  a[0].kernel->n_scalars, a[0].kernel->n_tensors, a[0].kernel->n_dims, g[0], g[1], g[2],\n"
+                    "  v == nullptr); }\n")
+    exe = tmp_path / "main"
+    subprocess.run([gxx, "-std=c++17", "-Wall", "-Wextra", "-Werror", f"-I{root / 'bindings' / 'src'}",
+                    f"-I{tmp_path}", "-o", str(exe), str(main)], check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["1", "0", "1", "5", "5", "3", "8", "2", "1"]

@@ -1,20 +1,31 @@
-"""Bad-input cases of tilekernels.flash_attn (the family may not exist yet: its tests skip then)."""
+"""Bad-input cases of tilekernels.flash_attn (ATTN_MUTATIONS) and tilekernels.flash_attn_varlen (VARLEN_MUTATIONS):
+mutations of a valid call, each a builder (env, hypothesis data) -> Case."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bad_input_harness import TOLERANCE, Case, Env, bad_dtype, bad_rank, host_value, offset_view, tensor
 from hypothesis import strategies as st
 
-ATTN_MUTATIONS: dict[str, Callable[[Env, st.DataObject], Case]] = {}
+Builder = Callable[[Env, st.DataObject], Case]
+ATTN_MUTATIONS: dict[str, Builder] = {}
+VARLEN_MUTATIONS: dict[str, Builder] = {}
 
 
-def attn_mutation(name: str):
-    def register(f: Callable[[Env, st.DataObject], Case]) -> Callable[[Env, st.DataObject], Case]:
-        ATTN_MUTATIONS[name] = f
-        return f
-    return register
+def _registry(table: dict[str, Builder]):
+    """A decorator factory: @mutation("name") adds the builder to `table`."""
+    def mutation(name: str):
+        def register(f: Builder) -> Builder:
+            table[name] = f
+            return f
+        return register
+    return mutation
+
+
+attn_mutation = _registry(ATTN_MUTATIONS)
+varlen_mutation = _registry(VARLEN_MUTATIONS)
 
 
 @dataclass
@@ -232,3 +243,173 @@ def _a_sig(env: Env, data: st.DataObject) -> Case:
     if kind == "missing_v":
         return Case((q, k), blame=("v",))
     return Case((q, k, v, True))
+
+
+# ---- flash_attn_varlen -----------------------------------------------------------------------------------------
+
+@dataclass
+class VarlenDraw:
+    lens_q: list[int]
+    lens_k: list[int]
+    h: int
+    hkv: int
+    d: int
+    dtype: str
+    causal: bool
+
+
+def draw_varlen(data: st.DataObject) -> VarlenDraw:
+    b = data.draw(st.integers(1, 3), "B")
+    h = data.draw(st.sampled_from([1, 2, 4]), "H")
+    return VarlenDraw(lens_q=data.draw(st.lists(st.integers(0, 130), min_size=b, max_size=b), "seqlens_q"),
+                      lens_k=data.draw(st.lists(st.integers(0, 130), min_size=b, max_size=b), "seqlens_k"),
+                      h=h, hkv=data.draw(st.sampled_from([1, h]), "Hkv"), d=data.draw(st.sampled_from([64, 128]), "D"),
+                      dtype=data.draw(st.sampled_from(["float16", "bfloat16"]), "dtype"),
+                      causal=data.draw(st.booleans(), "causal"))
+
+
+def _cu(env: Env, lens: list[int], dtype: str = "int32", device: str | None = None) -> Any:
+    torch = env.torch
+    offsets = [0]
+    for n in lens:
+        offsets.append(offsets[-1] + n)
+    return torch.tensor(offsets, dtype=getattr(torch, dtype), device=device or env.device)
+
+
+def _varlen_args(env: Env, g: VarlenDraw) -> list[Any]:
+    """q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k of a valid call."""
+    tq, tk = sum(g.lens_q), sum(g.lens_k)
+    return [tensor(env, (tq, g.h, g.d), g.dtype), tensor(env, (tk, g.hkv, g.d), g.dtype),
+            tensor(env, (tk, g.hkv, g.d), g.dtype), _cu(env, g.lens_q), _cu(env, g.lens_k), max(g.lens_q),
+            max(g.lens_k)]
+
+
+def _check_varlen(env: Env, args: list[Any], g: VarlenDraw, scale: float | None = None) -> Callable[[Any], None]:
+    """The packed output equals dense attention of each sequence on its own (fp32 reference, computed now)."""
+    if not env.gpu:
+        return lambda result: None
+    q, k, v = args[:3]
+    cq, ck = [0], [0]
+    for a, b in zip(g.lens_q, g.lens_k):
+        cq.append(cq[-1] + a)
+        ck.append(ck[-1] + b)
+    checks = [(cq[i], cq[i + 1], _check_attn(env, q[None, cq[i]:cq[i + 1]], k[None, ck[i]:ck[i + 1]],
+                                             v[None, ck[i]:ck[i + 1]], g.causal, scale))
+              for i in range(len(g.lens_q))]
+
+    def check(result: Any) -> None:
+        assert tuple(result.shape) == tuple(q.shape), f"result shape {tuple(result.shape)}, expected {tuple(q.shape)}"
+        for start, end, seq_check in checks:
+            seq_check(result[None, start:end])
+    return check
+
+
+@varlen_mutation("valid")
+def _v_valid(env: Env, data: st.DataObject) -> Case:
+    g = draw_varlen(data)
+    args = _varlen_args(env, g)
+    return Case(tuple(args), dict(causal=g.causal), must_fail=env.mode == "cpu", check=_check_varlen(env, args, g))
+
+
+VARLEN_ARGS = ("q", "k", "v", "cu_seqlens_q", "cu_seqlens_k", "max_seqlen_q", "max_seqlen_k")
+
+
+def _replace_one(name: str, choices: list[int], make: Callable[..., Any], blame: tuple[str, ...] = ()) -> None:
+    """Register a varlen mutation: a valid call with one argument (its index drawn from `choices`) replaced by
+    make(env, data, g, args, index); the error must name that argument (or one of `blame`)."""
+    @varlen_mutation(name)
+    def build(env: Env, data: st.DataObject) -> Case:
+        g = draw_varlen(data)
+        args = _varlen_args(env, g)
+        i = data.draw(st.sampled_from(choices), "which")
+        args[i] = make(env, data, g, args, i)
+        return Case(tuple(args), blame=blame or (VARLEN_ARGS[i],))
+
+
+_replace_one("q_bad_dtype", [0], lambda env, data, g, a, i: bad_dtype(env, data, tuple(a[0].shape)))
+_replace_one("cu_seqlens_dtype", [3, 4], lambda env, data, g, a, i: _cu(
+    env, g.lens_q if i == 3 else g.lens_k, data.draw(st.sampled_from(["int64", "float32", "int16"]), "dtype")))
+_replace_one("cu_seqlens_rank", [3, 4], lambda env, data, g, a, i: a[i][None])
+_replace_one("cu_seqlens_length_mismatch", [3, 4], lambda env, data, g, a, i: _cu(
+    env, [*(g.lens_q if i == 3 else g.lens_k), 0]), blame=("cu_seqlens_q", "cu_seqlens_k"))
+_replace_one("cu_seqlens_on_cpu", [3, 4], lambda env, data, g, a, i: a[i].cpu())
+_replace_one("max_seqlen_bad_type", [5, 6], lambda env, data, g, a, i: data.draw(
+    st.sampled_from([float(a[i]), str(a[i]), None, [a[i]]]), "value"))
+_replace_one("max_seqlen_out_of_range", [5, 6], lambda env, data, g, a, i: data.draw(
+    st.sampled_from([-1, a[i - 5].shape[0] + 1, 2**40]), "value"))
+_replace_one("head_dim_mismatch", [1, 2], lambda env, data, g, a, i: tensor(
+    env, (sum(g.lens_k), g.hkv, g.d + 8), g.dtype), blame=("q", "k", "v", "head_dim"))
+
+
+@varlen_mutation("bad_rank")
+def _v_rank(env: Env, data: st.DataObject) -> Case:
+    g = draw_varlen(data)
+    args = _varlen_args(env, g)
+    which = data.draw(st.sampled_from([0, 1, 2]), "which")
+    t = args[which]
+    kind = data.draw(st.sampled_from(["4d", "2d", "1d"]), "rank")  # 4-D: the dense layout, not varlen's
+    args[which] = {"4d": lambda: t[None], "2d": lambda: t.flatten(1), "1d": lambda: t.reshape(-1)}[kind]()
+    return Case(tuple(args), blame=(("q", "k", "v")[which],))
+
+
+@varlen_mutation("heads_not_divisible")
+def _v_heads(env: Env, data: st.DataObject) -> Case:
+    g = draw_varlen(data)
+    g.h, g.hkv = 6, 4
+    return Case(tuple(_varlen_args(env, g)), blame=("q", "k", "heads"))
+
+
+@varlen_mutation("q_non_contiguous")
+def _v_strided(env: Env, data: st.DataObject) -> Case:
+    g = draw_varlen(data)
+    args = _varlen_args(env, g)
+    args[0] = tensor(env, (sum(g.lens_q), g.h, 2 * g.d), g.dtype)[..., ::2]
+    return Case(tuple(args), blame=("q",), must_fail=False, check=_check_varlen(env, args, g))
+
+
+@varlen_mutation("q_misaligned")
+def _v_misaligned(env: Env, data: st.DataObject) -> Case:
+    g = draw_varlen(data)
+    args = _varlen_args(env, g)
+    args[0] = offset_view(env, (sum(g.lens_q), g.h, g.d), g.dtype, 1)
+    return Case(tuple(args), blame=("q",), must_fail=False, check=_check_varlen(env, args, g))
+
+
+@varlen_mutation("q_not_a_tensor")
+def _v_host(env: Env, data: st.DataObject) -> Case:
+    g = draw_varlen(data)
+    args = _varlen_args(env, g)
+    which = data.draw(st.sampled_from([0, 3]), "which")
+    args[which] = host_value(env, data, (max(sum(g.lens_q), 1), g.h))
+    return Case(tuple(args), blame=("q" if which == 0 else "cu_seqlens_q",), mixed=True)
+
+
+@varlen_mutation("bad_softmax_scale")
+def _v_scale(env: Env, data: st.DataObject) -> Case:
+    args = _varlen_args(env, draw_varlen(data))
+    scale = data.draw(st.sampled_from(["x", [1.0], object(), -1.0, 0.0, float("nan")]), "scale")
+    return Case(tuple(args), dict(softmax_scale=scale), blame=("softmax_scale",))
+
+
+@varlen_mutation("empty")
+def _v_empty(env: Env, data: st.DataObject) -> Case:
+    g = draw_varlen(data)
+    if data.draw(st.booleans(), "no sequences"):
+        g.lens_q, g.lens_k = [], []
+        args = [tensor(env, (0, g.h, g.d), g.dtype), tensor(env, (0, g.hkv, g.d), g.dtype),
+                tensor(env, (0, g.hkv, g.d), g.dtype), _cu(env, []), _cu(env, []), 0, 0]
+    else:
+        g.lens_q = [0] * len(g.lens_q)
+        args = _varlen_args(env, g)
+    return Case(tuple(args), blame=("q", "cu_seqlens_q"), must_fail=False, check=_check_varlen(env, args, g))
+
+
+@varlen_mutation("bad_call_signature")
+def _v_sig(env: Env, data: st.DataObject) -> Case:
+    args = _varlen_args(env, draw_varlen(data))
+    kind = data.draw(st.sampled_from(["unknown_kw", "missing_max_seqlen_k", "return_lse"]), "kind")
+    if kind == "unknown_kw":
+        return Case(tuple(args), dict(dropout_p=0.1), blame=("dropout_p",))
+    if kind == "missing_max_seqlen_k":
+        return Case(tuple(args[:6]), blame=("max_seqlen_k",))
+    return Case(tuple(args), dict(return_lse=True), blame=("return_lse",))

@@ -71,7 +71,7 @@ def judge(env: Env, fn_name: str, mutation: str, case: Case, fake_gpu: bool = Tr
     """Call and judge one case (see the module docstring); `fake_gpu=False` keeps _C's test mode off."""
     fn = getattr(env.tk, fn_name)
     kwargs = case.kwargs
-    if env.mode == "cpu-test-mode" and fake_gpu and fn_name == "gemm" and "stream" not in kwargs:
+    if env.mode == "cpu-test-mode" and fake_gpu and fn_name in STREAM_FUNCTIONS and "stream" not in kwargs:
         kwargs = {**kwargs, "stream": 0}   # CPU torch has no current CUDA stream for _C to ask for
     try:
         with env.calling() if fake_gpu else contextlib.nullcontext():
@@ -108,7 +108,9 @@ def judge(env: Env, fn_name: str, mutation: str, case: Case, fake_gpu: bool = Tr
 
 
 # Mutations whose only fault is "not on a GPU", which _C's fake GPU (cpu-test-mode) accepts by design.
-DEVICE_ONLY = {"a_on_cpu", "b_on_cpu", "out_on_cpu", "a_on_meta", "q_on_cpu"}
+DEVICE_ONLY = {"a_on_cpu", "b_on_cpu", "out_on_cpu", "a_on_meta", "q_on_cpu", "cu_seqlens_on_cpu"}
+# The functions that launch on a stream: CPU torch has no current CUDA stream for _C to ask for in cpu-test-mode.
+STREAM_FUNCTIONS = {"gemm", "flash_attn", "flash_attn_varlen"}
 
 
 # Building arguments.

@@ -1,6 +1,7 @@
 """Bad inputs to every public function of tilekernels: a clear Python exception, never a crash or a wrong answer.
 
-The cases live in bad_input_gemm.py and bad_input_attention.py, the judging in bad_input_harness.py.
+The cases live in bad_input_gemm.py and bad_input_attention.py (flash_attn and flash_attn_varlen), the judging in
+bad_input_harness.py.
 Each case is one call built by a *mutation* of a valid call (wrong dtype, rank, shape, stride, device, alignment,
 size, `out=`, argument kind) with sizes and dtypes drawn by hypothesis. A case is either
 
@@ -29,7 +30,7 @@ from typing import Any
 
 import pytest
 import reliability_report
-from bad_input_attention import ATTN_MUTATIONS
+from bad_input_attention import ATTN_MUTATIONS, VARLEN_MUTATIONS
 from bad_input_gemm import GEMM_MUTATIONS, KNOWN_BUGS, TORCH_FREE
 from bad_input_harness import Case, Env, import_tilekernels, judge
 from hypothesis import HealthCheck, given, settings
@@ -88,12 +89,15 @@ def test_gemm_bad_inputs(env: Env, mutation: str, data: st.DataObject) -> None:
     judge(env, "gemm", mutation, GEMM_MUTATIONS[mutation](env, data))
 
 
-@pytest.mark.parametrize("mutation", sorted(ATTN_MUTATIONS))
+ATTN_CASES = {"flash_attn": ATTN_MUTATIONS, "flash_attn_varlen": VARLEN_MUTATIONS}
+
+
+@pytest.mark.parametrize("fn_name,mutation", [(f, m) for f, muts in ATTN_CASES.items() for m in sorted(muts)])
 @FUZZ
 @given(data=st.data())
-def test_flash_attn_bad_inputs(env: Env, mutation: str, data: st.DataObject) -> None:
-    _needs(env, "flash_attn", mutation, False)
-    judge(env, "flash_attn", mutation, ATTN_MUTATIONS[mutation](env, data))
+def test_flash_attn_bad_inputs(env: Env, fn_name: str, mutation: str, data: st.DataObject) -> None:
+    _needs(env, fn_name, mutation, False)
+    judge(env, fn_name, mutation, ATTN_CASES[fn_name][mutation](env, data))
 
 
 # A wrong type must be a TypeError naming `device` (not pybind11's RuntimeError cast error).
@@ -113,7 +117,7 @@ def test_device_argument(env: Env, fn_name: str, device: Any) -> None:
 def test_every_public_function_is_covered(env: Env) -> None:
     """A new public function gets bad-input cases here (or is listed as taking no tensors)."""
     no_tensors = {"built_archs", "kernels", "device_info", "warmup"}
-    covered = {"gemm", "flash_attn"} | no_tensors
+    covered = {"gemm", "flash_attn", "flash_attn_varlen"} | no_tensors
     public = [n for n in getattr(env.tk, "__all__", dir(env.tk)) if not n.startswith("_")
               and callable(getattr(env.tk, n, None)) and not isinstance(getattr(env.tk, n), type)]
     missing = sorted(set(public) - covered)

@@ -61,11 +61,12 @@ def _plan(args: argparse.Namespace):
                 smem[v.name] = lower_variant(v)[1].launches[0].smem_bytes
         return smem[v.name]
 
-    return plan(families, args.archs, smem_bytes)
+    planned, skipped = plan(families, args.archs, smem_bytes)
+    return planned, skipped, families
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    planned, skipped = _plan(args)
+    planned, skipped, _ = _plan(args)
     for line in skipped:
         print(f"tilec.aot: skip {line}", file=sys.stderr)
     if args.format == "json":
@@ -106,15 +107,15 @@ def _cmd_fatbin(args: argparse.Namespace) -> int:
 def _cmd_table(args: argparse.Namespace) -> int:
     from tilec.aot.steps import table, write_if_changed
 
-    planned, _ = _plan(args)
-    write_if_changed(Path(args.out), table(planned, Path(args.gen_dir), args.archs))
+    planned, _, families = _plan(args)
+    write_if_changed(Path(args.out), table(planned, Path(args.gen_dir), args.archs, families))
     return 0
 
 
 def _cmd_manifest(args: argparse.Namespace) -> int:
     from tilec.aot.steps import manifest, write_if_changed
 
-    planned, _ = _plan(args)
+    planned, _, _ = _plan(args)
     m = manifest(planned, Path(args.gen_dir), Path(args.fatbin_dir or args.gen_dir), args.archs, args.nvcc)
     write_if_changed(Path(args.out), json.dumps(m, indent=1, sort_keys=True) + "\n")
     return 0

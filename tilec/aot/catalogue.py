@@ -45,6 +45,12 @@ class Family:
     tensors: tuple
     cpp_struct: str
     variants: list = field(default_factory=list)
+    scalars: tuple = ()  # SCALARS: float32 kernel arguments after the tensors (KernelInfo.n_scalars)
+
+    @property
+    def table_name(self) -> str:
+        """The generated table's array of this family's rows: `kGemm`, `kAttentionVarlen`."""
+        return "k" + "".join(w[:1].upper() + w[1:] for w in self.name.split("_"))
 
 
 @dataclass
@@ -99,7 +105,8 @@ def load_catalogue(directory: str | Path, families: list[str] | None = None, *,
             raise TilecError(f"catalogue module {path} lacks {', '.join(missing)} (see kernels/README.md)")
         if (families and mod.FAMILY not in families) or (shipped_only and not getattr(mod, "SHIPPED", True)):
             continue
-        fam = Family(mod.FAMILY, mod, tuple(mod.DIMS), tuple(mod.TENSORS), mod.CPP_STRUCT, list(mod.variants()))
+        fam = Family(mod.FAMILY, mod, tuple(mod.DIMS), tuple(mod.TENSORS), mod.CPP_STRUCT, list(mod.variants()),
+                     tuple(getattr(mod, "SCALARS", ())))
         for v in fam.variants:
             if v.name in seen:
                 raise TilecError(f"two catalogue variants are named {v.name}")
