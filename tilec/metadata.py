@@ -54,9 +54,10 @@ class LaunchSpec:
     threads: threads per block.
     smem_bytes: dynamic shared memory bytes.
     tensor_maps: TensorMapSpecs passed after the symbolic dims, in this order.
-    persistent: `grid` is the logical grid of tiles, not the launch grid. The kernel loops over
-          tiles = grid[0] * grid[1] * grid[2] (it computes that count itself) with a stride of gridDim.x, so any
-          1-D launch is correct; launch (min(tiles, SMs * resident), 1, 1) blocks, where SMs is the device's
+    persistent: `grid` is the logical grid of tiles, not the launch grid. Each block loops over the
+          tiles = grid[0] * grid[1] * grid[2] (the kernel computes that count itself) from its linear block index
+          in steps of the number of blocks launched, so any launch is correct (the logical grid itself gives one
+          tile per block); launch (min(tiles, SMs * resident), 1, 1) blocks, where SMs is the device's
           multiprocessor count and resident the blocks of this kernel one SM holds at once
           (cuOccupancyMaxActiveBlocksPerMultiprocessor; 1 for the sm_90a warp-specialized kernels). Launch nothing
           when tiles == 0.

@@ -16,7 +16,7 @@ from tilec.cli import main as tilec_main
 from tilec.metadata import KernelMetadata, LaunchSpec, ParamSpec
 from tilec.runtime.launcher import Launcher, persistent_grid_cap
 
-TILE_LOOP = "for (int tl_tile = blockIdx.x; tl_tile < tl_tiles; tl_tile += gridDim.x) {"
+TILE_LOOP = "for (int tl_tile = tl_first; tl_tile < tl_tiles; tl_tile += tl_step) {"
 
 
 def producer(src: str) -> str:
@@ -27,7 +27,9 @@ def test_each_role_loops_over_the_tiles() -> None:
     src = gemm(persistent=True, smem_epilogue=True).get_kernel_source()
     assert "const int tl_gx = ((N + 255) / 256), tl_gy = ((M + 127) / 128), tl_gz = 1;" in src
     assert "const int tl_tiles = tl_gx * tl_gy * tl_gz;" in src
-    assert "blockIdx.y" not in src
+    # any launch grid covers every tile once: from the linear block index in steps of the blocks launched
+    assert "const int tl_first = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);" in src
+    assert "const int tl_step = gridDim.x * gridDim.y * gridDim.z;" in src
     prod, cons = producer(src), consumer(src)
     for role in (prod, cons):
         assert role.count(TILE_LOOP) == 1

@@ -71,7 +71,7 @@ def test_gemm_matches_torch(name: str, dtype: str, trans_b: bool, mnk: tuple) ->
 def test_few_blocks_loop_over_many_tiles(name: str, blocks: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Launch only `blocks` persistent blocks, so each runs many tiles and the stage ring wraps across tiles at every
     offset (16 k-steps per tile over 3 or 4 stages), with ragged edges in M, N and K."""
-    import tilec.runtime.launcher as launcher
+    from tilec.runtime import launcher
 
     monkeypatch.setattr(launcher, "persistent_grid_cap", lambda spec, func, dev: blocks if spec.persistent else 0)
     for dtype, trans_b in (("float16", True), ("bfloat16", False)):

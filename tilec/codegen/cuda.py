@@ -162,7 +162,7 @@ class CudaEmitter:
             self.block(s.body)
         elif isinstance(s, TileLoop):
             self.line("#pragma unroll 1")
-            self.line("for (int tl_tile = blockIdx.x; tl_tile < tl_tiles; tl_tile += gridDim.x) {")
+            self.line("for (int tl_tile = tl_first; tl_tile < tl_tiles; tl_tile += tl_step) {")
             self.ind += 1
             _bind_tile(self, self.kernel)
             self.ind -= 1
@@ -285,12 +285,16 @@ def _rasterize(em: CudaEmitter, k: Kernel, row_lin: str, col_lin: str) -> None:
 
 def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
     """Bind the block variables at the kernel's top: from blockIdx, or (persistent kernels) define the logical
-    grid tl_gx x tl_gy x tl_gz and its tile count tl_tiles, which each TileLoop walks."""
+    grid tl_gx x tl_gy x tl_gz and its tile count tl_tiles, which each TileLoop walks from this block's linear index
+    in steps of the launched block count (so any launch grid is correct: the logical grid itself gives one tile per
+    block, a 1-D grid of min(tiles, SMs) blocks the persistent schedule)."""
     bx, by, bz = (v.name for v in k.block_vars)
     if k.persistent:
         gx, gy, gz = (em.expr(g) for g in k.grid)
         em.line(f"const int tl_gx = {gx}, tl_gy = {gy}, tl_gz = {gz};")
         em.line("const int tl_tiles = tl_gx * tl_gy * tl_gz;")
+        em.line("const int tl_first = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);")
+        em.line("const int tl_step = gridDim.x * gridDim.y * gridDim.z;")
         return
     if not k.swizzle:
         em.line(f"[[maybe_unused]] const int {bx} = blockIdx.x;")

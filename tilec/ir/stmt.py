@@ -247,7 +247,8 @@ class WarpSpecialize(Stmt):
 
 @dataclass(frozen=True, eq=False)
 class TileLoop(Stmt):
-    """The tile loop of a persistent kernel: `for (t = blockIdx.x; t < tiles; t += gridDim.x) { bind; body }`.
+    """The tile loop of a persistent kernel: `for (t = block; t < tiles; t += blocks) { bind; body }` (block: the
+    linear block index, blocks: the number of blocks launched).
 
     tiles is the product of the kernel's grid extents (the T.Kernel grid, not the launched one); `bind` sets the
     kernel's block variables from t exactly as a non-persistent block sets them from its block index (with

@@ -27,10 +27,10 @@ def use_swizzle(panel_size: int = 8, order: str = "row", enable: bool = True) ->
 
 def annotate_persistent(enable: bool = True) -> None:
     """Make the kernel persistent: launch min(#tiles, #SMs x resident blocks per SM) blocks that each loop over
-    tiles t = blockIdx.x, blockIdx.x + gridDim.x, ... (#tiles = the product of the T.Kernel grid), with the block
-    variables bound from t (after T.use_swizzle's rasterization). A schedule choice only: the program computes the
-    same result. On sm_90a's warp-specialized pipeline the producer then prefetches the next tile's stages while
-    the consumers run the epilogue."""
+    tiles t = b, b + B, b + 2B, ... (b: the block's index, B: the blocks launched; #tiles = the product of the
+    T.Kernel grid), with the block variables bound from t (after T.use_swizzle's rasterization). A schedule choice
+    only: the program computes the same result. On sm_90a's warp-specialized pipeline the producer then prefetches
+    the next tile's stages while the consumers run the epilogue."""
     b = current("T.annotate_persistent")
     if not isinstance(enable, bool):
         raise TilecError(f"T.annotate_persistent: enable must be a bool, got {enable!r}", loc())

@@ -266,8 +266,9 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     ws = WarpSpecialize(seq(*prod_stmts), seq(*cons_stmts), k.threads, PRODUCER_REGS,
                         CONSUMER_REGS if k.threads == 256 else 240 if k.threads == 128 else 160, loop.loc)
     new_body = seq(*shared, Alloc(full), Alloc(empty), init, Sync(loop.loc), ws)
-    notes = [f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
-             "fence and a consumer barrier)"] if stored else []
+    note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
+            "fence and a consumer barrier)")
+    notes = [note] if stored else []
     return replace(k, body=new_body), notes
 
 
