@@ -28,11 +28,15 @@ Two kernels share this module: the dense one (this family, `attention`) and the 
 * Speed: only the key blocks that need it are masked (the causal diagonal, the ragged last block; the others start
   the score accumulator from 0); causal grids run their query blocks heaviest first (fewer light blocks left in
   the tail). 64x64 tiles, 4 warps, K/V double-buffered with cp.async; mma.sync through the sm80 lowering.
-* The stub checks: contiguous tensors with 16-byte aligned base pointers (cp.async; row pitches heads * head_dim
-  and kv_heads * head_dim are multiples of 8 elements by construction); heads % kv_heads == 0; every tensor under
-  2^31 elements (the kernels index with int32); scale finite and > 0 (a masked score is -inf * scale); varlen:
-  cu_seqlens non-decreasing from 0 and max_seqlen_q >= every sequence's query length (rows past
-  ceildiv(max_seqlen_q, block_M) * block_M are not computed).
+* The stub (bindings/src/attention.cpp) checks: contiguous tensors with 16-byte aligned base pointers (cp.async;
+  row pitches heads * head_dim and kv_heads * head_dim are multiples of 8 elements by construction); heads %
+  kv_heads == 0; every tensor under 2^31 elements (the kernels index with int32); heads and batch <= 65535 (grid y,
+  z); scale finite and > 0 as a float32 (a masked score is -inf * scale); varlen: int32 cu_seqlens of equal length
+  and 0 <= max_seqlen_q <= total_q. cu_seqlens live on the GPU, so their contents are the caller's contract
+  (non-decreasing from 0, max_seqlen_q >= every sequence's query length: rows past
+  ceildiv(max_seqlen_q, block_M) * block_M are not computed), as in flash-attn; the varlen kernel clamps every offset
+  to [0, total_q] / [0, total_k] and writes no LSE entry at or past max_seqlen_q, so no content of cu_seqlens makes
+  it touch memory outside its tensors.
 
 Kernel ABI (tilec.metadata.KernelMetadata; what the C++ stub passes, in order): the tensors' pointers in TENSORS
 order, then the scalars (SCALARS: scale, float32), then one int32 per runtime dim in the kernel's sym_dims order

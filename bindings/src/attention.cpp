@@ -63,7 +63,7 @@ struct Call {
   Tensor q, k, v, out, lse, cu_q, cu_k;
   long long batch = 0, seqlen_q = 0, seqlen_k = 0, heads = 0, kv_heads = 0, head_dim = 0;
   long long max_seqlen_q = 0, max_seqlen_k = 0;
-  int dtype = 0, device = 0;
+  int device = 0;
   bool causal = false;
   float scale = 0.f;
 
@@ -263,7 +263,7 @@ void validate(Call& c, PyObject* causal, PyObject* scale, PyObject* max_q = null
 void validate_output(const Call& c, const Tensor& t, int dtype, const long long* shape, const char* layout) {
   if (t.dtype != dtype)
     type_error(c, std::string(t.name) + " has dtype " + dtype_of(t) + "; expected " + dtype_str(dtype, "") +
-                      (dtype == c.dtype ? " (q's dtype)" : ""));
+                      (dtype == c.q.dtype ? " (q's dtype)" : ""));
   if (t.device == -1)
     value_error(c, std::string(t.name) + " is on " + t.where + "; it must be on q's GPU (" + dev_str(c.device) + ")");
   if (t.device != c.device && t.device >= 0 && c.device >= 0)
@@ -351,7 +351,7 @@ void run(Call& c, cu::CUstream stream) {
     py::gil_scoped_release nogil;  // file read + driver load (and PTX JIT) may take long: let other threads run
     f = load_function(k, d);
   }
-  std::unique_ptr<StreamScratch> scratch;  // the LSE nobody asked for (raw path): freed on the stream after the launch
+  std::unique_ptr<StreamScratch> scratch;  // an LSE nobody asked for: freed on the stream after the launch
   cu::CUdeviceptr lse = c.lse.ptr;
   if (!c.lse.present) {
     scratch = std::make_unique<StreamScratch>(static_cast<size_t>(c.batch * c.heads * c.lse_rows()) * 4, stream,
@@ -408,8 +408,8 @@ void require_torch_hooks() {
   if (!g_torch.stream_getter) throw std::logic_error("_C._set_torch was not called (internal error, please report)");
 }
 
-// The torch path of both families: `out_arg` given or allocated like q, the LSE allocated with torch (returned when
-// return_lse), the current stream unless `stream_arg` names one.
+// The torch path of both families: `out_arg` given or allocated like q, the LSE (see below), the current stream
+// unless `stream_arg` names one.
 py::object torch_call(Call& c, PyObject* q_obj, PyObject* out_arg, PyObject* stream_arg, cu::CUstream stream,
                       bool return_lse) {
   py::object out;
@@ -424,8 +424,11 @@ py::object torch_call(Call& c, PyObject* q_obj, PyObject* out_arg, PyObject* str
     validate_out(c);
     check_has_kernel(c);
   }
+  // The kernels always write the LSE. Returned: allocated with torch like out. Dropped after the call: with torch
+  // only when the launch is on torch's current stream (the caching allocator may hand a freed block to that stream's
+  // next allocation at once); on a stream the caller names, run() takes stream-ordered scratch on that stream.
   py::object lse;
-  if (return_lse || !c.empty()) {  // the kernels always write it: returned, or dropped after the call
+  if (return_lse || (!c.empty() && stream_arg == Py_None)) {
     long long shape[3] = {c.batch, c.heads, c.lse_rows()};
     lse = torch_new(q_obj, shape_tuple(3, shape), false, g_torch.f32);
     set_allocated(c.lse, "lse", lse.ptr(), kFloat32, 3, shape);

@@ -116,12 +116,28 @@ def test_launch_arguments(tk, fake_gpu, torch) -> None:
     assert r["kernel"] == D128_CAUSAL and r["grid"] == (2, 8, 2) and r["block"] == 128 and r["smem"] == 81920
     assert out.shape == q.shape and out.dtype == torch.float16 and r["stream"] == 77
     assert r["tensors"][:4] == [q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()]
-    assert r["scalars"] == [_f32(128 ** -0.5)] and r["scratch_bytes"] == 0  # the torch path allocates the LSE
+    assert r["scalars"] == [_f32(128 ** -0.5)]
+    # The LSE nobody asked for, on a stream the caller named: stream-ordered scratch on that stream (a torch
+    # allocation would be ordered on torch's current stream only), freed after the launch.
+    assert r["tensors"][4] == FAKE_SCRATCH and r["scratch_bytes"] == 2 * 8 * 77 * 4 and r["scratch_live"] == 0
     assert r["ints"] == [2, 77, 8, 100, 2]  # the kernel's order: batch, seqlen_q, heads, seqlen_k, kv_heads
     # kernelParams: five pointers, the float32 scale, five int32 dims.
     assert [len(p) for p in r["params"]] == [8] * 5 + [4] + [4] * 5
     assert struct.unpack("<f", r["params"][5])[0] == _f32(128 ** -0.5)
     assert [int.from_bytes(p, "little") for p in r["params"][6:]] == [2, 77, 8, 100, 2]
+
+
+def test_lse_on_the_current_stream_comes_from_torch(tk, fake_gpu, torch) -> None:
+    q, k, v = _qkv(torch, d=64, h=2, hkv=2)
+    tk.flash_attn(q, k, v)  # stream None: torch's current stream (the fixture's getter gives 0)
+    r = tk._C._test_last_launch()
+    assert r["stream"] == 0 and r["tensors"][4] not in (0, FAKE_SCRATCH) and r["scratch_bytes"] == 0
+    qv, kv, vv, cq, ck = _varlen(torch, d=64)
+    tk.flash_attn_varlen(qv, kv, vv, cq, ck, 47, 50)
+    assert tk._C._test_last_launch()["scratch_bytes"] == 0
+    tk.flash_attn_varlen(qv, kv, vv, cq, ck, 47, 50, stream=3)
+    r = tk._C._test_last_launch()
+    assert r["tensors"][4] == FAKE_SCRATCH and r["scratch_bytes"] == 2 * 8 * 47 * 4 and r["stream"] == 3
 
 
 @pytest.mark.parametrize("scale", [0.5, 1e-3, 2, 3.0e38])
