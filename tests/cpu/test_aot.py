@@ -355,5 +355,7 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
     assert gemm.select(4096, "bfloat16", False, cc=(9, 0)).lowering == "sm90a"
     for cc in ((8, 0), (10, 0), (12, 0)):  # sm_90a code runs on 9.0 only
         assert gemm.select(4096, "bfloat16", False, cc=cc).config.block_m == 256
-    assert gemm.select(4096, "bfloat16", False, lambda v: v.config.block_m != 256 and v.lowering == "sm80"
-                       ).config.block_m == 128
+    # The sm80 large tile fits the 99 KiB of sm_86/89/120; mid M (<= 128) takes the 128 x 128 tile.
+    fits_99k = lambda v: smem[v.config] <= 99 * 1024 and v.lowering == "sm80"  # noqa: E731
+    assert gemm.select(4096, "bfloat16", False, fits_99k).config.block_m == 256
+    assert gemm.select(100, "bfloat16", False, fits_99k).config.block_m == 128
