@@ -231,7 +231,8 @@ void run(Problem p, const Mat& a, const Mat& b, const Mat& c, cu::CUstream strea
   cu::CUdeviceptr tensors[3] = {a.ptr, b.ptr, c.ptr};
   launch(k, f, dims, tensors, stream,
          "gemm requires K and N to be multiples of 8 and 16-byte aligned data pointers, which keeps every TMA row "
-         "on a 16-byte boundary, and checks that first: this is an internal error, please report");
+         "on a 16-byte boundary, and checks that first: this is an internal error, please report",
+         nullptr, d.sm_count);
 }
 
 }  // namespace

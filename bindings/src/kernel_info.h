@@ -33,6 +33,9 @@ struct KernelInfo {
   int n_tmaps;             // then n_tmaps CUtensorMap (128 bytes each, by value), in this order
   TmapInfo tmaps[kMaxTmaps];
   int n_scalars = 0;       // the family's SCALARS (float32, by value), right after the tensor pointers
+  // LaunchSpec.persistent: `grid` is the logical grid of tiles; each block loops over tiles, so the launch is
+  // (min(tiles, SMs), 1, 1) blocks (these kernels hold one block per SM; any launch grid is still correct).
+  bool persistent = false;
 };
 struct GemmVariant {        // one row of kGemm; fields after `kernel` come from Variant.cpp_fields()
   const KernelInfo* kernel;

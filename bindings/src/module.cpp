@@ -57,6 +57,7 @@ py::list kernels() {
     d["threads"] = info.threads;
     d["smem_bytes"] = info.smem_bytes;
     d["cluster"] = py::make_tuple(info.cluster[0], info.cluster[1], info.cluster[2]);
+    d["persistent"] = info.persistent;
     d["archs"] = split_archs(info.archs);
     py::list tmaps;
     for (int j = 0; j < info.n_tmaps && j < kMaxTmaps; ++j) {

@@ -445,7 +445,7 @@ CUfunction load_function(int k, const Device& d) {
 }
 
 void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tensors, CUstream stream,
-            const char* tma_hint, const float* scalars) {
+            const char* tma_hint, const float* scalars, int sm_count) {
   const KernelInfo& info = catalogue_kernels()[k];
   if (info.n_tensors < 0 || info.n_tensors > 8 || info.n_dims < 0 || info.n_dims > 8 || info.n_tmaps < 0 ||
       info.n_tmaps > kMaxTmaps || info.n_scalars < 0 || info.n_scalars > kMaxScalars ||
@@ -462,6 +462,14 @@ void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tenso
                                 std::to_string(grid[0]) + " x " + std::to_string(grid[1]) + " x " +
                                 std::to_string(grid[2]) + " blocks; CUDA allows at most 65535 in y and z: split the "
                                 "problem");
+  if (info.persistent) {  // one block per SM walks the tiles (kernel_info.h)
+    if (sm_count <= 0)
+      throw std::logic_error(std::string("kernel '") + info.name + "' is persistent but no SM count was given "
+                             "(internal error)");
+    unsigned long long tiles = 1ULL * grid[0] * grid[1] * grid[2];
+    grid[0] = static_cast<unsigned>(tiles < static_cast<unsigned long long>(sm_count) ? tiles : sm_count);
+    grid[1] = grid[2] = 1;
+  }
   int ints[8];
   float floats[kMaxScalars];
   CUtensorMap maps[kMaxTmaps];  // alignas(128): each is passed by value (the driver copies it at the launch call)
@@ -629,7 +637,8 @@ void test_launch(const std::string& kernel, const std::vector<long long>& dims,
                                   " tensors, " + std::to_string(info.n_scalars) + " scalars and at most 8 dims");
     long long d[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < dims.size(); ++i) d[i] = dims[i];
-    launch(k, cached_function(k, device(0)), d, tensors.data(), nullptr, tma_hint, scalars.data());
+    launch(k, cached_function(k, device(0)), d, tensors.data(), nullptr, tma_hint, scalars.data(),
+           device(0).sm_count);
     return;
   }
   throw std::invalid_argument("_C._test_launch: no catalogue kernel named '" + kernel + "'");

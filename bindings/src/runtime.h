@@ -79,8 +79,9 @@ cu::CUfunction load_function(int k, const Device& d);
 // N to be multiples of 8"). Throws cu::CudaFailure (a rejected encode names the kernel), std::invalid_argument (a
 // tensor map's address/stride/dim breaks a TMA rule, or the grid exceeds CUDA's limits; checked before the driver
 // is called).
+// sm_count: the device's multiprocessor count (required for KernelInfo.persistent kernels).
 void launch(int k, cu::CUfunction f, const long long* dims, const cu::CUdeviceptr* tensors, cu::CUstream stream,
-            const char* tma_hint = nullptr, const float* scalars = nullptr);
+            const char* tma_hint = nullptr, const float* scalars = nullptr, int sm_count = 0);
 
 // Device scratch memory ordered on a stream: cuMemAllocAsync at construction, cuMemFreeAsync on the same stream at
 // destruction (after the work queued on it before that point, e.g. the launch that uses it). Needs the device's

@@ -194,21 +194,22 @@ def test_table_with_tensor_maps_matches_the_jit(tmp_path: Path, monkeypatch) -> 
         pytest.skip("needs g++")
     fams = load_catalogue(ROOT / "kernels", ["gemm"])
     gemm_fam = fams[0]
-    names = ["gemm_f16_nn_64x64x64_s4_t128_sm80", "gemm_f16_nn_128x256x64_s4_t256_sm90a",
-             "gemm_bf16_nt_128x256x64_s4_t256_sm90a"]
+    names = ["gemm_f16_nn_64x64x64_s4_t128_sm80", "gemm_f16_nn_128x256x64_s3_t256_persistent_epi_sm90a",
+             "gemm_bf16_nt_128x256x64_s3_t256_persistent_epi_sm90a"]
     gemm_fam.variants = [v for v in gemm_fam.variants if v.name in names]
     gen = tmp_path / "gen"
     for v in gemm_fam.variants:
         emit(gemm_fam, v, gen / f"{v.name}.cu")
     metas = {n: KernelMetadata.from_json(json.dumps(json.loads((gen / f"{n}.json").read_text())["metadata"]))
              for n in names}
-    assert [len(metas[n].launches[0].tensor_maps) for n in names] == [0, 2, 2]
+    assert [len(metas[n].launches[0].tensor_maps) for n in names] == [0, 3, 3]  # A, B loads; C store
     assert metas[names[1]].launches[0].threads == 384
     planned, _ = plan(fams, "80;90a", lambda v: metas[v.name].launches[0].smem_bytes)
     assert {p.variant.name: [t.arch for t in p.archs] for p in planned} == {
         names[0]: ["sm_80", "sm_90a"], names[1]: ["sm_90a"], names[2]: ["sm_90a"]}
     text = table(planned, gen, "80;90a")
-    assert "static void tmap_gemm_f16_nn_128x256x64_s4_t256_sm90a_1(" in text
+    assert "static void tmap_gemm_f16_nn_128x256x64_s3_t256_persistent_epi_sm90a_1(" in text
+    assert text.count(", true},") == 2  # KernelInfo.persistent of the sm90a rows (the default false elsewhere)
     main = tmp_path / "main.cpp"
     main.write_text('#include "kernel_info.h"\n#include "table.inc"\n#include <cstdio>\n'
                     "int main() { using namespace tilekernels; using namespace tilekernels::catalogue;\n"
@@ -346,12 +347,12 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
             assert [p.variant.lowering for p in rows] == ["sm80", "sm90a", "sm80", "sm80"]
             assert rows[0].variant.config.max_m == 64
             sm90a = rows[1]
-            assert sm90a.variant.name.endswith("_128x256x64_s4_t256_sm90a") and sm90a.variant.archs == ("sm_90a",)
+            assert sm90a.variant.name.endswith("_128x256x64_s3_t256_persistent_epi_sm90a") and sm90a.variant.archs == ("sm_90a",)
             assert [t.arch for t in sm90a.archs] == ["sm_90a"] and sm90a.ptx is None
             assert any(f"{sm90a.variant.name} x sm_80: its sm90a lowering does not run" in s for s in skipped)
     assert gemm.select(16, "float16", True).config.max_m == 64
     assert gemm.select(16, "float16", True, cc=(9, 0)).lowering == "sm80"  # small M keeps the sm80 small tile
-    assert gemm.select(4096, "bfloat16", False).name == "gemm_bf16_nn_128x256x64_s4_t256_sm90a"
+    assert gemm.select(4096, "bfloat16", False).name == "gemm_bf16_nn_128x256x64_s3_t256_persistent_epi_sm90a"
     assert gemm.select(4096, "bfloat16", False, cc=(9, 0)).lowering == "sm90a"
     for cc in ((8, 0), (10, 0), (12, 0)):  # sm_90a code runs on 9.0 only
         assert gemm.select(4096, "bfloat16", False, cc=cc).config.block_m == 256

@@ -284,7 +284,7 @@ def table(planned: list[PlannedVariant], gen_dir: Path, arch_spec: str, families
             f"{launch.threads}u, {launch.smem_bytes}u, {{{', '.join(f'{c}u' for c in launch.cluster)}}}, "
             f"{_cstr(';'.join(archs))}, {len(p.family.tensors)}, {len(info['dim_order'])}, "
             f"{{{', '.join(map(str, order))}}}, {fname}, {len(tmaps)}, {{{', '.join(tmaps)}}}, "
-            f"{len(p.family.scalars)}}},")
+            f"{len(p.family.scalars)}{', true' if launch.persistent else ''}}},")  # persistent: default false
         rows.setdefault(p.family, []).append(f"  {{&kKernels[{i}], {', '.join(info['cpp_fields'])}}},")
     lines += ["", "static const KernelInfo kKernels[] = {", *kernels, "};",
               f"static const int kKernelCount = {len(kernels)};", ""]
