@@ -41,14 +41,16 @@ for stage in "$@"; do
   case "$stage" in
     wheel)
       step tilekernels_info python3 -m tilekernels
-      step gpu_tests python3 -m pytest -q -p no:cacheprovider tests/gpu/test_tilekernels_gpu.py
-      step host_overhead python3 bench/host_overhead.py "$OUT/host_overhead.json" ;;
+      step gpu_tests python3 -m pytest -q -p no:cacheprovider tests/gpu/test_tilekernels_gpu.py \
+        tests/gpu/test_tilekernels_attention_gpu.py
+      step host_overhead python3 bench/host_overhead.py "$OUT/host_overhead.json"
+      step host_overhead_fake python3 bench/host_overhead.py "$OUT/host_overhead_fake.json" --fake ;;
     jit)
       step sm90a_jit python3 bench/gemm_sm90_jit.py "$OUT/gemm_sm90a_jit.json" all float16,bfloat16 ;;
     reference)
       step sm90a_reference python3 bench/gemm_sm90_reference.py "$OUT/gemm_sm90a_reference.json" ;;
     suite)
-      step suite python3 -m bench.run_suite --out-dir "$OUT" ;;
+      step suite python3 -m bench.run_suite --out-dir "$OUT" ${SUITE_ARGS:-} ;;
     reliab)
       step reliability_gpu env TILEKERNELS_FUZZ_EXAMPLES=30 python3 -m pytest -q -p no:cacheprovider tests/reliability
       cp tests/reliability/last_run.json "$OUT/reliability_report.json" 2>/dev/null
