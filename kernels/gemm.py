@@ -79,10 +79,12 @@ class TileConfig:
 
 
 # Tile configs of the sm80 lowering (cp.async + mma.sync; runs on every arch we build).
-SMALL_M = TileConfig(64, 64, 64, 4, 128, max_m=64)  # decode-like M: more blocks along N
+# Decode-like and small M (memory-bound: the B read dominates): many 64 x 64 blocks. Also ahead of the sm90a
+# kernel, whose 128 x 256 tiles leave most SMs idle at M <= 128 (H100, M = 128 x 8192 x 8192: 0.60x cuBLAS,
+# bench/results/2026-11-23-h100-80gb-hbm3.md; the 64 x 64 tile reached 0.87x at M = 16).
+SMALL_M = TileConfig(64, 64, 64, 4, 128, max_m=128)
 CONFIGS = (
     SMALL_M,
-    TileConfig(128, 128, 32, 4, 128, max_m=128),  # mid M: twice the blocks of the large tile; 64 KiB smem
     # Large tiles: 96 KiB smem fits the 99 KiB of sm_86/89/120 too. (256 x 128 x 64 with 3 stages spilled 96 bytes
     # on sm_80 for bf16 at the 255-register cap; BK = 32 with 4 stages keeps the same bytes in flight.)
     TileConfig(256, 128, 32, 4, 256),

@@ -344,19 +344,19 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
                        for t in p.archs}
             assert covered == {"sm_80", "sm_86", "sm_89", "sm_90a", "sm_100a", "sm_120"}
             # Preference: small-M sm80 tile, then the sm90a TMA/wgmma kernel, then the sm80 large tiles.
-            assert [p.variant.lowering for p in rows] == ["sm80", "sm90a", "sm80", "sm80"]
-            assert rows[0].variant.config.max_m == 64
+            assert [p.variant.lowering for p in rows] == ["sm80", "sm90a", "sm80"]
+            assert rows[0].variant.config.max_m == 128
             sm90a = rows[1]
             assert sm90a.variant.name.endswith("_128x256x64_s3_t256_persistent_epi_sm90a") and sm90a.variant.archs == ("sm_90a",)
             assert [t.arch for t in sm90a.archs] == ["sm_90a"] and sm90a.ptx is None
             assert any(f"{sm90a.variant.name} x sm_80: its sm90a lowering does not run" in s for s in skipped)
-    assert gemm.select(16, "float16", True).config.max_m == 64
+    assert gemm.select(16, "float16", True).config.max_m == 128
+    assert gemm.select(129, "float16", True, cc=(9, 0)).lowering == "sm90a"
     assert gemm.select(16, "float16", True, cc=(9, 0)).lowering == "sm80"  # small M keeps the sm80 small tile
     assert gemm.select(4096, "bfloat16", False).name == "gemm_bf16_nn_128x256x64_s3_t256_persistent_epi_sm90a"
     assert gemm.select(4096, "bfloat16", False, cc=(9, 0)).lowering == "sm90a"
     for cc in ((8, 0), (10, 0), (12, 0)):  # sm_90a code runs on 9.0 only
         assert gemm.select(4096, "bfloat16", False, cc=cc).config.block_m == 256
-    # The sm80 large tile fits the 99 KiB of sm_86/89/120; mid M (<= 128) takes the 128 x 128 tile.
+    # The sm80 large tile fits the 99 KiB of sm_86/89/120.
     fits_99k = lambda v: smem[v.config] <= 99 * 1024 and v.lowering == "sm80"  # noqa: E731
     assert gemm.select(4096, "bfloat16", False, fits_99k).config.block_m == 256
-    assert gemm.select(100, "bfloat16", False, fits_99k).config.block_m == 128
