@@ -10,6 +10,9 @@ Post: before any statement that reads a shared buffer written since the last bar
       store may still be reading gets `cp_async_bulk_wait_group_read<0>(); barrier` before it (every thread waits
       for its own bulk groups, a no-op for threads that issued none), and a kernel (or warp-specialized consumer)
       that issued TMA stores ends with that wait, so that its shared memory outlives the reads.
+A barrier that a hazard between a loop's predecessors and its body needs goes before the loop (once), not into
+      every iteration. A barrier before wgmmas is preceded by fence.proxy.async.shared::cta (the wgmmas read shared
+      memory through the async proxy, which must see the threads' generic stores).
 Conservative by buffer, not by element: two disjoint regions of one buffer still get a barrier.
 """
 from __future__ import annotations
@@ -172,7 +175,7 @@ def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, 
         if async_group or s.async_group:
             w = set()
         pre, st = _barrier_before(st, r, w, a, s.loc)
-        return (seq(pre, s) if pre else s), st
+        return (seq(_fenced(pre, s), s) if pre else s), st
     if isinstance(s, Scope):
         body, st = _visit(s.body, st, async_group or s.async_group)
         return replace(s, body=body), st
@@ -195,14 +198,32 @@ def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, 
         node = replace(s, then=then, else_=other)
         return seq(pre, node) if pre else node, s1.merge(s2)
     if isinstance(s, (For, While, TileLoop)):
+        # A hazard between what precedes the loop and its body is resolved once, before the loop, rather than by a
+        # barrier in every iteration (e.g. a tile loaded before a loop that only reads it).
+        pre = None
+        if not async_group:
+            r, w, a = _unit_access(s.body)
+            pre, _ = _barrier_before(st, r, w, a, s.loc)
+            if pre is not None:
+                pre = _fenced(pre, s.body)
+                st = _State() if w & st.bulk else st.after_barrier()
         _, end = _visit(s.body, st.copy(), async_group)
         body, end2 = _visit(s.body, st.merge(end), async_group)
-        return replace(s, body=body), st.merge(end2)
+        node = replace(s, body=body)
+        return (seq(pre, node) if pre else node), st.merge(end2)
     r, w, a = _access(s)
     if async_group:
         w = set()
     pre, st = _barrier_before(st, r, w, a, getattr(s, "loc", None))
-    return (seq(pre, s) if pre else s), st
+    return (seq(_fenced(pre, s), s) if pre else s), st
+
+
+def _fenced(pre: Stmt, s: Stmt) -> Stmt:
+    """`pre` (a barrier before s), preceded by fence.proxy.async when s issues wgmmas: they read their shared operands
+    through the async proxy, which sees the threads' earlier st.shared only after that fence."""
+    if any(isinstance(x, DeviceCall) and x.fn.startswith("tilec::wgmma") for x in walk(s)):
+        return seq(DeviceCall("tilec::fence_proxy_async_shared_cta", (), (), getattr(s, "loc", None)), pre)
+    return pre
 
 
 def _drain_at_exit(body: Stmt, st: _State) -> tuple[Stmt, _State]:

@@ -183,7 +183,8 @@ def replica_mask(frag: Fragment) -> int:
     b = 1
     while b < frag.threads:
         t = np.arange(frag.threads)
-        if (tab[t] == tab[t ^ b]).all():
+        # (with a thread count that is not a power of two, a bit some threads cannot flip is no replica bit)
+        if ((t ^ b) < frag.threads).all() and (tab[t] == tab[t ^ b]).all():
             mask |= b
         b <<= 1
     return mask

@@ -23,6 +23,10 @@ kernel body; its producers are whole-tile global->shared copies (not disable_tma
 Why a full __syncthreads() after the init but only named barriers later: the producer warpgroup leaves the
 block's barrier 0 after the prologue (it runs a different loop), so consumer-only barriers use id 1.
 
+TMA prologue loads: top-level whole-tile global->shared copies ahead of the loop (e.g. an attention kernel's Q
+tile) whose coordinates read no buffer are issued by the producer before its loop, completing on one more mbarrier
+(tl_pre, phase 0); the consumers wait on it where the copy stood. Not in persistent kernels (they keep the copy).
+
 TMA-store epilogue: a top-level statement after the loop that copies a whole shared tile to global memory (the
 accumulator staged through shared memory: T.copy(C_local, C_shared); T.copy(C_shared, C[...])) and meets the
 TMA box rules above is marked Copy.tma_store; lower_tma issues it as TMA tile stores from one thread after a
@@ -45,7 +49,7 @@ from dataclasses import replace
 
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer, Region
-from tilec.ir.expr import Expr, Load, ThreadIdx, binop, const
+from tilec.ir.expr import Expr, Load, ThreadIdx, binop, const, loads
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify, static_int
 from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Store,
@@ -56,8 +60,15 @@ from tilec.language.gemm import Gemm
 from tilec.transform.persistent_tiles import wants_persistent
 from tilec.transform.pipeline_loops import is_producer, pipeline_loops, restage, subst_copy
 
-CONSUMER_REGS = 232  # with 2 consumer warpgroups + 1 producer: 2*128*232 + 128*40 = 64512 <= 65536
 PRODUCER_REGS = 40
+REGISTER_FILE = 65536  # 32-bit registers per SM (one block per SM)
+
+
+def consumer_regs(threads: int) -> int:
+    """setmaxnreg for `threads` consumer threads beside one producer warpgroup at PRODUCER_REGS: the most (a multiple
+    of 8, at most 240) that fits the register file. setmaxnreg.inc waits until the registers are free, so a total
+    above the file would deadlock (3 warpgroups: 152, not 160). 2 warpgroups: 232."""
+    return min(240, (REGISTER_FILE - 128 * PRODUCER_REGS) // threads // 8 * 8)
 
 
 def tma_tile_why(shared: Region, glob: Region) -> str | None:
@@ -221,6 +232,17 @@ def _split_prologue(stmts: list, persistent: bool) -> tuple[list, list, list]:
     return shared, per_role, before
 
 
+def _prologue_loads(before: list, persistent: bool) -> list:
+    """The statements of `before` (consumer-only statements ahead of the loop) that become TMA loads issued by the
+    producer: top-level whole-tile global->shared copies whose coordinates read no buffer (they may use the kernel's
+    Lets, which both roles see). A persistent kernel keeps them as consumer copies (their barrier would need a
+    phase per tile)."""
+    if persistent:
+        return []
+    return [x for x in before if isinstance(x, Copy) and tma_box_ok(x) is None
+            and not any(loads(e) for e in x.src.starts)]
+
+
 def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: bool) -> tuple[Kernel, list]:
     """The warp-specialized kernel and the notes on its epilogue."""
     s_n = max(loop.num_stages, 1)
@@ -250,9 +272,19 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     i = body.index(loop)
     shared, per_role, before = _split_prologue(body[:i], persistent)
     after, stored = _mark_tma_stores(body[i + 1:])
+    pre_loads = _prologue_loads(before, persistent)
+    pre_bar = Buffer(fresh("tl_pre"), (1,), dt.uint64, "shared", loop.loc) if pre_loads else None
+    if pre_loads:  # the producer issues them first; the consumers wait where the first of them stood
+        first = before.index(pre_loads[0])
+        wait = DeviceCall("tilec::mbarrier_wait", (BufferPtr(pre_bar, 0), const(0)), (), loop.loc)
+        before = [wait if j == first else x for j, x in enumerate(before) if j == first or x not in pre_loads]
     shared = [Alloc(staged[x.buffer], x.init, x.loc) if isinstance(x, Alloc) and x.buffer in staged else x
               for x in shared]
     prod_stmts = [producer]
+    if pre_loads:
+        tx = sum(tma_bytes(c) for c in pre_loads)
+        prod_stmts = [DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(pre_bar, 0), const(tx)), (), loop.loc),
+                      *(replace(c, mbar=BufferPtr(pre_bar, 0), async_=False) for c in pre_loads), producer]
     cons_stmts = [*before, consumer_loop, *tail, *after]
     if persistent:
         prod_stmts = [Alloc(bases[0], const(0), loop.loc), TileLoop(seq(*per_role, producer, pring.advance()), k.loc)]
@@ -262,13 +294,18 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(full, s), const(1)), (), loop.loc) for s in range(s_n)),
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(empty, s), const(warps)), (), loop.loc) for s in range(s_n)),
+        *([DeviceCall("tilec::mbarrier_init", (BufferPtr(pre_bar, 0), const(1)), (), loop.loc)] if pre_bar else []),
         DeviceCall("tilec::fence_barrier_init", (), (), loop.loc)))
-    ws = WarpSpecialize(seq(*prod_stmts), seq(*cons_stmts), k.threads, PRODUCER_REGS,
-                        CONSUMER_REGS if k.threads == 256 else 240 if k.threads == 128 else 160, loop.loc)
-    new_body = seq(*shared, Alloc(full), Alloc(empty), init, Sync(loop.loc), ws)
+    ws = WarpSpecialize(seq(*prod_stmts), seq(*cons_stmts), k.threads, PRODUCER_REGS, consumer_regs(k.threads),
+                        loop.loc)
+    new_body = seq(*shared, Alloc(full), Alloc(empty), *([Alloc(pre_bar)] if pre_bar else []), init, Sync(loop.loc),
+                   ws)
+    notes = [f"TMA prologue load{'s' if len(pre_loads) > 1 else ''} "
+             f"({', '.join(c.dst.buffer.name for c in pre_loads)}: issued by the producer before its loop, one "
+             "mbarrier)"] if pre_loads else []
     note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
             "fence and a consumer barrier)")
-    notes = [note] if stored else []
+    notes += [note] if stored else []
     return replace(k, body=new_body), notes
 
 

@@ -1,0 +1,157 @@
+"""tilec's sm_90a attention (the catalogue's kernels/attention.py program compiled through the warp-specialized
+TMA + wgmma lowering) against torch SDPA (cuDNN and flash backends), in one run: correctness on ragged shapes (GQA,
+seqlen_q != seqlen_k, causal rows without keys, lse) first, then TFLOP/s over shared/TARGETS.md's table per tile
+config (total tokens 16k: batch = 16384 / S, heads * head_dim = 2048).
+
+Usage: python bench/attention_sm90_jit.py OUT.json [check|bench|all] [dtypes] [head_dims]
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+import tilec
+import tilec.language as T
+from kernels.attention import flash_attn_fwd
+
+# (block_M, block_N, stages, threads) per head_dim; threads are the consumer warpgroups (one producer is added).
+CONFIGS = {
+    64: [(128, 128, 2, 256), (128, 128, 3, 256), (192, 128, 2, 384)],
+    128: [(128, 128, 2, 256), (128, 64, 3, 256), (128, 176, 2, 256)],
+    256: [(128, 64, 2, 256), (128, 80, 2, 256)],
+}
+SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
+# batch, seqlen_q, seqlen_k, heads, kv_heads
+CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 300, 4, 4), (3, 513, 1000, 2, 2)]
+
+
+def bench(fn) -> float:
+    import triton.testing
+
+    return triton.testing.do_bench(fn, warmup=25, rep=150, return_mode="median")
+
+
+def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
+    bm, bn, st, th = cfg
+    syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
+    return tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
+                                        dtype=dtype), target="sm_90a")
+
+
+def _warm(job: tuple) -> str:
+    try:
+        k = compile_cfg(*job)
+        r = k.resources
+        return f"{job}: regs {r['registers']} spill {r['spill_bytes']} notes {k.lowered().attrs.get('lowering_notes')}"
+    except Exception as e:  # noqa: BLE001 - report and go on
+        return f"{job}: FAILED {str(e)[:300]}"
+
+
+def precompile(dtypes: list, dims: list) -> None:
+    import concurrent.futures as cf
+
+    jobs = [(dt, d, c, cfg) for dt in dtypes for d in dims for c in (False, True) for cfg in CONFIGS[d]]
+    with cf.ProcessPoolExecutor(min(len(jobs), 14)) as ex:
+        for line in ex.map(_warm, jobs):
+            print("compiled", line, flush=True)
+
+
+def main() -> None:
+    import torch
+
+    from tests.gpu.test_tilekernels_attention_gpu import _reference
+
+    out_path = sys.argv[1]
+    mode = sys.argv[2] if len(sys.argv) > 2 else "all"
+    dtypes = sys.argv[3].split(",") if len(sys.argv) > 3 else ["float16", "bfloat16"]
+    dims = [int(x) for x in sys.argv[4].split(",")] if len(sys.argv) > 4 else [64, 128, 256]
+    t0 = time.time()
+    precompile(dtypes, dims)
+    print(f"precompiled in {time.time() - t0:.0f}s", flush=True)
+    rows, checks = [], []
+    torch.manual_seed(0)
+    for dtype in dtypes:
+        td = getattr(torch, dtype)
+        for d in dims:
+            for causal in (False, True):
+                kerns = {}
+                for cfg in CONFIGS[d]:
+                    try:
+                        kerns[cfg] = compile_cfg(dtype, d, causal, cfg)
+                        kerns[cfg].cubin
+                    except Exception as e:  # noqa: BLE001
+                        print("compile failed", dtype, d, causal, cfg, str(e)[:300], flush=True)
+                        kerns.pop(cfg, None)
+                if mode in ("check", "all"):
+                    for cfg, k in kerns.items():
+                        for (b, sq, sk, h, hkv) in CHECKS:
+                            q = torch.randn(b, sq, h, d, device="cuda", dtype=td)
+                            kk = torch.randn(b, sk, hkv, d, device="cuda", dtype=td)
+                            v = torch.randn(b, sk, hkv, d, device="cuda", dtype=td)
+                            o = torch.full_like(q, float("nan"))
+                            lse = torch.full((b, h, sq), float("nan"), device="cuda")
+                            k(q, kk, v, o, lse, d ** -0.5)
+                            torch.cuda.synchronize()
+                            ref, ref_lse = _reference(torch, q, kk, v, causal)
+                            err = float((o.float() - ref).norm() / ref.norm().clamp_min(1e-30))
+                            fin = torch.isfinite(ref_lse)
+                            lerr = float((lse[fin] - ref_lse[fin]).abs().max()) if fin.any() else 0.0
+                            ok = err <= 1e-2 and lerr <= 1e-2 and bool((lse[~fin] == ref_lse[~fin]).all())
+                            checks.append(dict(dtype=dtype, d=d, causal=causal, cfg=cfg, shape=(b, sq, sk, h, hkv),
+                                               rel_err=err, lse_err=lerr, ok=ok))
+                            print(f"check {dtype} d{d} {'causal' if causal else 'full'} {cfg} {(b, sq, sk, h, hkv)}:"
+                                  f" err {err:.2e} lse {lerr:.1e} {'ok' if ok else 'FAIL'}", flush=True)
+                if mode not in ("bench", "all"):
+                    continue
+                from torch.nn.attention import SDPBackend, sdpa_kernel
+                import torch.nn.functional as F
+
+                for s in SEQLENS[d]:
+                    b, h = 16384 // s, 2048 // d
+                    q, kk, v = (torch.randn(b, s, h, d, device="cuda", dtype=td) for _ in range(3))
+                    qt, kt, vt = (x.transpose(1, 2) for x in (q, kk, v))
+                    o = torch.empty_like(q)
+                    lse = torch.empty(b, h, s, device="cuda")
+                    fl = 4 * b * h * s * s * d / (2 if causal else 1)
+                    peers = {}
+                    for name, be in (("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash", SDPBackend.FLASH_ATTENTION)):
+                        try:
+                            with sdpa_kernel(be):
+                                peers[name] = bench(lambda: F.scaled_dot_product_attention(qt, kt, vt,
+                                                                                           is_causal=causal))
+                        except Exception as e:  # noqa: BLE001
+                            print(name, "unavailable:", str(e)[:200], flush=True)
+                    for cfg, k in kerns.items():
+                        t = bench(lambda: k(q, kk, v, o, lse, d ** -0.5))
+                        row = dict(dtype=dtype, d=d, s=s, causal=causal, cfg=cfg, ms=t, tflops=fl / t / 1e9,
+                                   **{f"{p}_tflops": fl / pt / 1e9 for p, pt in peers.items()},
+                                   ratio_cudnn=peers["cudnn"] / t if "cudnn" in peers else None)
+                        rows.append(row)
+                        print(f"bench {dtype} d{d} s{s} {'causal' if causal else 'full'} {cfg}: {fl / t / 1e9:.0f} TF"
+                              " | " + " ".join(f"{p} {fl / pt / 1e9:.0f}" for p, pt in peers.items()) +
+                              (f" = {row['ratio_cudnn']:.3f}x cuDNN" if row["ratio_cudnn"] else ""), flush=True)
+    best: dict = {}
+    for r in rows:
+        key = (r["dtype"], r["d"], r["s"], r["causal"])
+        if r["ratio_cudnn"] and (key not in best or r["ratio_cudnn"] > best[key]["ratio_cudnn"]):
+            best[key] = r
+    for dtype in dtypes:
+        for d in dims:
+            for cfg in CONFIGS[d]:
+                rs = [r["ratio_cudnn"] for r in rows if r["dtype"] == dtype and r["d"] == d and r["cfg"] == cfg
+                      and r["ratio_cudnn"]]
+                if rs:
+                    print(f"summary {dtype} d{d} {cfg}: geomean {math.exp(sum(map(math.log, rs)) / len(rs)):.3f}x "
+                          f"min {min(rs):.3f}x", flush=True)
+        rs = [r["ratio_cudnn"] for k_, r in best.items() if k_[0] == dtype]
+        if rs:
+            print(f"summary {dtype} best-per-shape geomean {math.exp(sum(map(math.log, rs)) / len(rs)):.3f}x", flush=True)
+    env = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, cuda=torch.version.cuda)
+    with open(out_path, "w") as f:
+        json.dump(dict(env=env, checks=checks, rows=rows), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
