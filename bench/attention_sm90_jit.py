@@ -16,11 +16,13 @@ import tilec
 import tilec.language as T
 from kernels.attention import flash_attn_fwd
 
-# (block_M, block_N, stages, threads) per head_dim; threads are the consumer warpgroups (one producer is added).
+# (block_M, block_N, stages, threads, persistent, smem_epilogue) per head_dim; threads are the consumer warpgroups
+# (one producer warpgroup is added).
 CONFIGS = {
-    64: [(128, 128, 2, 256), (128, 128, 3, 256), (192, 128, 2, 384)],
-    128: [(128, 128, 2, 256), (128, 64, 3, 256), (128, 176, 2, 256)],
-    256: [(128, 64, 2, 256), (128, 80, 2, 256)],
+    64: [(128, 128, 2, 256, False, False), (192, 128, 2, 384, False, False), (128, 128, 2, 256, True, False),
+         (128, 128, 2, 256, True, True), (192, 128, 2, 384, True, True)],
+    128: [(128, 128, 2, 256, False, False), (128, 128, 2, 256, True, False), (128, 128, 2, 256, True, True)],
+    256: [(128, 64, 2, 256, False, False), (128, 64, 2, 256, True, False)],
 }
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
@@ -34,10 +36,10 @@ def bench(fn) -> float:
 
 
 def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
-    bm, bn, st, th = cfg
+    bm, bn, st, th, persistent, epi = cfg
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
     return tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
-                                        dtype=dtype), target="sm_90a")
+                                        dtype=dtype, persistent=persistent, smem_epilogue=epi), target="sm_90a")
 
 
 def _warm(job: tuple) -> str:

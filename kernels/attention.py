@@ -75,8 +75,12 @@ HEAD_DIMS = (64, 128, 256)
 
 
 def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False, block_M=128, block_N=64,
-                   num_stages=2, threads=128, dtype="float16"):
-    """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles cp.async-pipelined."""
+                   num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False):
+    """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles pipelined (cp.async on the sm80
+    family, TMA + mbarriers in a warp-specialized pipeline on sm_90a). persistent: T.annotate_persistent (one block
+    per SM loops over the (query block, head, batch) tiles; on sm_90a the producer loads the next tile's Q, K, V while
+    the consumers finish the current one). smem_epilogue: O goes out through a shared tile (on sm_90a a TMA store;
+    (block_M * head_dim * 2 more bytes of shared memory)."""
     accum = "float32"
     q_shape = (batch, seqlen_q, heads, dim)
     kv_shape = (batch, seqlen_k, kv_heads, dim)
@@ -85,12 +89,16 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
     def main(Q: T.Tensor(q_shape, dtype), K: T.Tensor(kv_shape, dtype), V: T.Tensor(kv_shape, dtype),
              O: T.Tensor(q_shape, dtype), LSE: T.Tensor((batch, heads, seqlen_q), accum), scale: T.float32):
         with T.Kernel(T.ceildiv(seqlen_q, block_M), heads, batch, threads=threads) as (mb, by, bz):
+            if persistent:
+                T.annotate_persistent()
             bx = mb  # the query block
             if causal:  # heaviest blocks (most keys) first: a shorter tail of light blocks at the end of the grid
                 bx = T.ceildiv(seqlen_q, block_M) - 1 - mb
             Q_shared = T.alloc_shared((block_M, dim), dtype)
             K_shared = T.alloc_shared((block_N, dim), dtype)
             V_shared = T.alloc_shared((block_N, dim), dtype)
+            if smem_epilogue:
+                O_shared = T.alloc_shared((block_M, dim), dtype)
             acc_s = T.alloc_fragment((block_M, block_N), accum)
             acc_s_cast = T.alloc_fragment((block_M, block_N), dtype)
             acc_o = T.alloc_fragment((block_M, dim), accum)
@@ -148,7 +156,11 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
                 l_i[i] = T.if_then_else(l_i[i] == 0, 0, 1.0 / l_i[i])
             for i, j in T.Parallel(block_M, dim):
                 acc_o[i, j] *= l_i[i]
-            T.copy(acc_o, O[bz, bx * block_M:(bx + 1) * block_M, by, :])
+            if smem_epilogue:
+                T.copy(acc_o, O_shared)
+                T.copy(O_shared, O[bz, bx * block_M:(bx + 1) * block_M, by, :])
+            else:
+                T.copy(acc_o, O[bz, bx * block_M:(bx + 1) * block_M, by, :])
             T.copy(lse, LSE[bz, by, bx * block_M:(bx + 1) * block_M])
 
     return main
@@ -258,9 +270,11 @@ class TileConfig:
     block_n: int
     stages: int
     threads: int
+    persistent: bool = False     # T.annotate_persistent (one block per SM loops over the tiles)
+    smem_epilogue: bool = False  # O through a shared tile (TMA store on sm_90a)
 
     def smem_bytes(self, head_dim: int) -> int:
-        return (self.block_m + 2 * self.stages * self.block_n) * head_dim * 2
+        return (self.block_m * (2 if self.smem_epilogue else 1) + 2 * self.stages * self.block_n) * head_dim * 2
 
 
 # Per head_dim, in preference order (the first config whose shared memory fits the device wins). 64x64 tiles with
@@ -276,6 +290,23 @@ CONFIGS = {
 }
 
 
+# The sm90a lowering (dense kernel only; per (head_dim, causal)): a TMA producer warpgroup feeding `threads` wgmma
+# consumer threads (QK^T shared x shared, PV with P in registers), the Q tile loaded by TMA ahead of the K/V ring.
+# Chosen from bench/results/2026-11-23-h100-attention-sm90a-jit-run2-d*.json (H100, vs cuDNN SDPA): persistent tiles
+# pay for the non-causal kernels (d256 S=1k 0.44x -> 0.85x), but the causal ones, whose tiles differ in cost, lost
+# up to 30% at S=16k (blocks drift apart, so K/V of many heads compete for L2): causal stays one tile per block.
+# head_dim 64 takes three consumer warpgroups (192-row blocks). Not for varlen (its loop sits inside a branch,
+# which warp specialization does not handle: the sm80 variants serve it on sm_90 too).
+SM90A_CONFIGS = {
+    (64, False): TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True),
+    (64, True): TileConfig(192, 128, 2, 384),
+    (128, False): TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True),
+    (128, True): TileConfig(128, 128, 2, 256),
+    (256, False): TileConfig(128, 64, 2, 256, persistent=True),
+    (256, True): TileConfig(128, 64, 2, 256),
+}
+
+
 @dataclass(frozen=True)
 class AttentionVariant(VariantBase):
     dtype: str = "float16"
@@ -288,6 +319,8 @@ class AttentionVariant(VariantBase):
         c = self.config
         kw = {"causal": self.causal, "block_M": c.block_m, "block_N": c.block_n, "num_stages": c.stages,
               "threads": c.threads, "dtype": self.dtype}
+        if c.persistent or c.smem_epilogue:
+            kw.update(persistent=c.persistent, smem_epilogue=c.smem_epilogue)
         if self.varlen:
             return flash_attn_varlen_fwd(*(T.symbolic(d) for d in ("total_q", "total_k", "heads", "kv_heads",
                                                                       "batch", "max_seqlen_q", "batch_plus_1")),
@@ -303,7 +336,8 @@ class AttentionVariant(VariantBase):
 
 def variant_name(dtype: str, head_dim: int, causal: bool, varlen: bool, c: TileConfig, lowering: str = "sm80") -> str:
     return (f"attn{'_varlen' if varlen else ''}_{_DTYPES[dtype][0]}_d{head_dim}_{'causal' if causal else 'full'}"
-            f"_bm{c.block_m}_bn{c.block_n}_s{c.stages}_t{c.threads}_{lowering}")
+            f"_bm{c.block_m}_bn{c.block_n}_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}"
+            f"{'_epi' if c.smem_epilogue else ''}_{lowering}")
 
 
 def all_variants(varlen: bool) -> list[AttentionVariant]:
@@ -313,6 +347,11 @@ def all_variants(varlen: bool) -> list[AttentionVariant]:
     for dtype in _DTYPES:
         for d in HEAD_DIMS:
             for causal in (False, True):
+                if not varlen:  # first in its group: the stub takes it wherever it can run (sm_90a)
+                    c = SM90A_CONFIGS[(d, causal)]
+                    out.append(AttentionVariant(name=variant_name(dtype, d, causal, varlen, c, "sm90a"),
+                                                lowering="sm90a", archs=("sm_90a",), dtype=dtype, head_dim=d,
+                                                causal=causal, varlen=varlen, config=c))
                 for c in CONFIGS[d]:
                     out.append(AttentionVariant(name=variant_name(dtype, d, causal, varlen, c), lowering="sm80",
                                                 dtype=dtype, head_dim=d, causal=causal, varlen=varlen, config=c))

@@ -26,6 +26,11 @@ namespace tilekernels {
 namespace {
 
 constexpr long long kInt32Limit = 1LL << 31;
+// What a rejected tensor map means (the sm90a rows read Q, K, V and store O through TMA): the checks above keep
+// every TMA rule, so this is a bug.
+constexpr const char* kTmaHint =
+    "flash_attn requires contiguous tensors with 16-byte aligned data pointers, which keeps every TMA row on a "
+    "16-byte boundary, and checks that first: this is an internal error, please report";
 constexpr long long kMaxGridYZ = 65535;  // CUDA's limit on a grid's y (heads) and z (batch) extents
 constexpr int kAlign = 16;               // cp.async moves 16-byte chunks: base pointers must be 16-byte aligned
 
@@ -321,6 +326,9 @@ const AttentionVariant& select_row(const Call& c, const Device& d) {
   for (int i = 0; i < c.row_count(); ++i) {
     const AttentionVariant& r = c.rows()[i];
     if (r.dtype != c.q.dtype || r.head_dim != c.head_dim || r.causal != c.causal) continue;
+    // A TMA kernel (sm90a rows) encodes a tensor map of K and V, which cannot describe an empty tensor: with no
+    // keys the next row (cp.async, no tensor maps) writes the zeros / +inf LSE.
+    if (r.kernel->n_tmaps > 0 && c.seqlen_k == 0) continue;
     if (d.usable[kernel_index(r.kernel)]) return r;
     detail += std::string(detail.empty() ? "" : "; ") + r.kernel->name + " " + unusable_reason(*r.kernel, d);
   }
@@ -362,11 +370,11 @@ void run(Call& c, cu::CUstream stream) {
   if (c.varlen) {
     long long dims[7] = {c.seqlen_q, c.seqlen_k, c.heads, c.kv_heads, c.batch, c.max_seqlen_q, c.batch + 1};
     cu::CUdeviceptr tensors[7] = {c.q.ptr, c.k.ptr, c.v.ptr, c.out.ptr, lse, c.cu_q.ptr, c.cu_k.ptr};
-    launch(k, f, dims, tensors, stream, nullptr, &scale);
+    launch(k, f, dims, tensors, stream, kTmaHint, &scale, d.sm_count);
   } else {
     long long dims[5] = {c.batch, c.seqlen_q, c.seqlen_k, c.heads, c.kv_heads};
     cu::CUdeviceptr tensors[5] = {c.q.ptr, c.k.ptr, c.v.ptr, c.out.ptr, lse};
-    launch(k, f, dims, tensors, stream, nullptr, &scale);
+    launch(k, f, dims, tensors, stream, kTmaHint, &scale, d.sm_count);
   }
 }
 

@@ -245,9 +245,17 @@ def test_variant_table() -> None:
     for vs in (dense, varlen):
         for key in {(v.dtype, v.head_dim, v.causal) for v in vs}:
             assert any(small(v) for v in vs if (v.dtype, v.head_dim, v.causal) == key), key
-    big = attention.select("bfloat16", 256, True)
+    sm80 = lambda v: v.lowering == "sm80"
+    big = attention.select("bfloat16", 256, True, runnable=sm80)
     assert big.config == TileConfig(64, 64, 2, 128)
-    assert attention.select("bfloat16", 256, True, runnable=small).config == SMALL_D256
+    # sm_90a: every dense group starts with its TMA + wgmma variant; varlen has none.
+    for v in dense:
+        first = attention.select(v.dtype, v.head_dim, v.causal)
+        assert first.lowering == "sm90a" and first.archs == ("sm_90a",)
+        assert first.config == attention.SM90A_CONFIGS[(v.head_dim, v.causal)]
+    assert all(v.lowering == "sm80" for v in varlen)
+    assert attention.select("float16", 128, False).name == "attn_f16_d128_full_bm128_bn128_s2_t256_persistent_epi_sm90a"
+    assert attention.select("bfloat16", 256, True, runnable=lambda v: small(v) and sm80(v)).config == SMALL_D256
     assert attention_varlen.select("float16", 256, False, runnable=small).name == \
         "attn_varlen_f16_d256_full_bm64_bn32_s2_t128_sm80"
     assert attention.select("float16", 96, False) is None
@@ -273,11 +281,11 @@ def test_smem_formula_matches_the_compiler(name: str) -> None:
 # ---- nvcc ---------------------------------------------------------------------------------------------------
 
 ALL = attention.variants() + attention_varlen.variants()
-SMEM_MAX = {"sm_80": 163 * 1024, "sm_86": 99 * 1024, "sm_120": 99 * 1024}
+SMEM_MAX = {"sm_80": 163 * 1024, "sm_86": 99 * 1024, "sm_120": 99 * 1024, "sm_90a": 227 * 1024}
 
 
 def _compile_cases() -> list:
-    cases = [(v.name, "sm_80") for v in ALL]
+    cases = [(v.name, "sm_90a" if v.lowering == "sm90a" else "sm_80") for v in ALL]
     # The 99 KiB archs: every head_dim-256 variant that fits them, and one d64 / d128 sample.
     cases += [(v.name, a) for v in ALL for a in ("sm_86", "sm_120")
               if v.config.smem_bytes(v.head_dim) <= SMEM_MAX[a] and
@@ -309,7 +317,7 @@ def test_catalogue_plans_every_arch() -> None:
     assert [f.name for f in fams] == ["attention", "attention_varlen"]
     assert fams[0].module.DIMS == ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")
     planned, skipped = plan(fams, "80;86;89;90a;100a;120+PTX", lambda v: v.config.smem_bytes(v.head_dim))
-    assert all("shared memory" in s for s in skipped)
+    assert all("shared memory" in s or "its sm90a lowering does not run on" in s for s in skipped)
     for fam in fams:
         for key in {(v.dtype, v.head_dim, v.causal) for v in fam.variants}:
             covered = {t.arch for p in planned if p.family is fam and

@@ -96,7 +96,8 @@ def test_kernels_lists_attention_rows(tk) -> None:
     assert k["archs"] == ["sm_80", "sm_90a", "compute_80"] and k["smem_bytes"] == 81920 and k["threads"] == 128
     v = ks["attn_varlen_bf16_d64_causal_bm64_bn64_s2_t128_sm80"]
     assert (v["family"], v["dtype"], v["head_dim"], v["causal"]) == ("attention_varlen", "bfloat16", 64, True)
-    assert [k["preference"] for k in ks.values() if k["family"] == "attention"] == list(range(10))
+    assert sorted(k["preference"] for k in ks.values() if k["family"] == "attention") == list(range(12))
+    assert ks["attn_f16_d128_full_bm128_bn128_s2_t256_persistent_epi_sm90a"]["preference"] == 2  # ahead of its sm80 row
     assert [k["preference"] for k in ks.values() if k["family"] == "attention_varlen"] == list(range(8))
 
 
@@ -168,7 +169,7 @@ def test_return_lse_and_out(tk, fake_gpu, torch) -> None:
 @pytest.mark.parametrize("cc,smem,want", [
     ((8, 0), 163 * 1024, "attn_f16_d256_full_bm64_bn64_s2_t128_sm80"),   # 160 KiB fits sm_80
     ((8, 6), 99 * 1024, "attn_f16_d256_full_bm64_bn32_s2_t128_sm80"),    # the 99 KiB archs: the 96 KiB tile
-    ((9, 0), 227 * 1024, "attn_f16_d256_full_bm64_bn64_s2_t128_sm80"),   # the sm_90a cubin
+    ((9, 0), 227 * 1024, "attn_f16_d256_full_bm128_bn64_s2_t256_persistent_sm90a"),  # TMA + wgmma
     ((12, 0), 99 * 1024, "attn_f16_d256_full_bm64_bn32_s2_t128_sm80"),   # through compute_80 PTX
 ])
 def test_dispatch_by_shared_memory_and_arch(tk, fake_gpu, torch, cc, smem, want) -> None:
@@ -179,7 +180,21 @@ def test_dispatch_by_shared_memory_and_arch(tk, fake_gpu, torch, cc, smem, want)
     tk.flash_attn(q, k, v)
     assert tk._C._test_last_launch()["kernel"] == want
     # The same rule in Python (kernels/attention.py select: the first of the group whose shared memory fits).
-    assert attention.select("float16", 256, False, runnable=lambda v: v.config.smem_bytes(256) <= smem).name == want
+    assert attention.select("float16", 256, False, runnable=lambda v: v.config.smem_bytes(256) <= smem and
+                            (v.lowering == "sm80" or cc == (9, 0))).name == want
+
+
+def test_sm90a_rows_need_keys(tk, fake_gpu, torch) -> None:
+    """The sm90a rows encode tensor maps of K and V, which cannot be empty: seqlen_k == 0 takes the cp.async row."""
+    fake_gpu((9, 0), 227 * 1024)
+    q, k, v = _qkv(torch, sq=70, sk=70, h=2, hkv=2, d=128)
+    tk.flash_attn(q, k, v)
+    last = tk._C._test_last_launch()
+    assert last["kernel"] == "attn_f16_d128_full_bm128_bn128_s2_t256_persistent_epi_sm90a"
+    assert tuple(last["grid"][1:]) == (1, 1) and last["grid"][0] >= 1  # persistent: min(tiles, SMs) blocks in x
+    q, k, v = _qkv(torch, sq=70, sk=0, h=2, hkv=2, d=128)
+    tk.flash_attn(q, k, v)
+    assert tk._C._test_last_launch()["kernel"] == "attn_f16_d128_full_bm64_bn64_s2_t128_sm80"
 
 
 def test_unsupported_gpu(tk, fake_gpu, torch) -> None:

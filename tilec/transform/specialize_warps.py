@@ -25,7 +25,9 @@ block's barrier 0 after the prologue (it runs a different loop), so consumer-onl
 
 TMA prologue loads: top-level whole-tile global->shared copies ahead of the loop (e.g. an attention kernel's Q
 tile) whose coordinates read no buffer are issued by the producer before its loop, completing on one more mbarrier
-(tl_pre, phase 0); the consumers wait on it where the copy stood. Not in persistent kernels (they keep the copy).
+(tl_pre); the consumers wait on it where the copy stood. Persistent kernels also get tl_pre_empty: the consumers
+release the tiles after the pipelined loop (one arrive per warp), and the producer waits for that before it loads
+the next tile's; each role counts its tiles for the phases.
 
 TMA-store epilogue: a top-level statement after the loop that copies a whole shared tile to global memory (the
 accumulator staged through shared memory: T.copy(C_local, C_shared); T.copy(C_shared, C[...])) and meets the
@@ -232,15 +234,71 @@ def _split_prologue(stmts: list, persistent: bool) -> tuple[list, list, list]:
     return shared, per_role, before
 
 
-def _prologue_loads(before: list, persistent: bool) -> list:
+def _prologue_loads(before: list) -> list:
     """The statements of `before` (consumer-only statements ahead of the loop) that become TMA loads issued by the
     producer: top-level whole-tile global->shared copies whose coordinates read no buffer (they may use the kernel's
-    Lets, which both roles see). A persistent kernel keeps them as consumer copies (their barrier would need a
-    phase per tile)."""
-    if persistent:
-        return []
+    Lets, which both roles evaluate)."""
     return [x for x in before if isinstance(x, Copy) and tma_box_ok(x) is None
             and not any(loads(e) for e in x.src.starts)]
+
+
+class _Prologue:
+    """The prologue loads of a specialized kernel and their mbarriers: `full` (the loads landed; the consumers wait on
+    it where the first copy stood) and, in a persistent kernel, `empty` (the consumers are done with the tiles: one
+    arrive per consumer warp after the pipelined loop) with a per-role tile counter giving the phases."""
+
+    def __init__(self, loads_: list, fresh, persistent: bool, warps: int, loc: object):
+        self.loads, self.warps, self.loc = loads_, warps, loc
+        self.full = Buffer(fresh("tl_pre"), (1,), dt.uint64, "shared", loc)
+        self.empty = Buffer(fresh("tl_pre_empty"), (1,), dt.uint64, "shared", loc) if persistent else None
+        self.tiles = [Buffer(fresh(n), (1,), dt.int32, "var", loc) for n in ("tl_ptile", "tl_ctile")] \
+            if persistent else [None, None]
+
+    def _phase(self, role: int) -> Expr:
+        t = self.tiles[role]
+        return const(0) if t is None else binop("%", Load(t, (const(0),), dt.int32), 2)
+
+    def producer(self) -> list:
+        """Per tile, ahead of the producer's loop: (wait until the consumers released the tiles,) expect the bytes,
+        issue the loads."""
+        out = []
+        if self.empty is not None:
+            out.append(DeviceCall("tilec::mbarrier_wait", (BufferPtr(self.empty, 0), binop("^", self._phase(0), 1)),
+                                  (), self.loc))
+        tx = sum(tma_bytes(c) for c in self.loads)
+        out.append(DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(self.full, 0), const(tx)), (), self.loc))
+        out += [replace(c, mbar=BufferPtr(self.full, 0), async_=False) for c in self.loads]
+        return out
+
+    def consumer_wait(self, before: list) -> list:
+        """`before` with the copies replaced by one wait where the first of them stood."""
+        first = before.index(self.loads[0])
+        wait = DeviceCall("tilec::mbarrier_wait", (BufferPtr(self.full, 0), self._phase(1)), (), self.loc)
+        return [wait if j == first else x for j, x in enumerate(before) if j == first or x not in self.loads]
+
+    def consumer_release(self) -> list:
+        if self.empty is None:
+            return []
+        return [DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(self.empty, 0),), (), self.loc)]
+
+    def allocs(self) -> list:
+        return [Alloc(b) for b in (self.full, self.empty) if b is not None]
+
+    def counter_allocs(self, role: int) -> list:
+        t = self.tiles[role]
+        return [] if t is None else [Alloc(t, const(0), self.loc)]
+
+    def next_tile(self, role: int) -> list:
+        t = self.tiles[role]
+        if t is None:
+            return []
+        return [Store(t, (const(0),), binop("+", Load(t, (const(0),), dt.int32), 1), self.loc)]
+
+    def inits(self) -> list:
+        out = [DeviceCall("tilec::mbarrier_init", (BufferPtr(self.full, 0), const(1)), (), self.loc)]
+        if self.empty is not None:
+            out.append(DeviceCall("tilec::mbarrier_init", (BufferPtr(self.empty, 0), const(self.warps)), (), self.loc))
+        return out
 
 
 def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: bool) -> tuple[Kernel, list]:
@@ -272,37 +330,35 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     i = body.index(loop)
     shared, per_role, before = _split_prologue(body[:i], persistent)
     after, stored = _mark_tma_stores(body[i + 1:])
-    pre_loads = _prologue_loads(before, persistent)
-    pre_bar = Buffer(fresh("tl_pre"), (1,), dt.uint64, "shared", loop.loc) if pre_loads else None
-    if pre_loads:  # the producer issues them first; the consumers wait where the first of them stood
-        first = before.index(pre_loads[0])
-        wait = DeviceCall("tilec::mbarrier_wait", (BufferPtr(pre_bar, 0), const(0)), (), loop.loc)
-        before = [wait if j == first else x for j, x in enumerate(before) if j == first or x not in pre_loads]
+    warps = k.threads // 32
+    pre_loads = _prologue_loads(before)
+    pro = _Prologue(pre_loads, fresh, persistent, warps, loop.loc) if pre_loads else None
+    if pro:  # the producer issues them first; the consumers wait where the first of them stood
+        before = pro.consumer_wait(before)
     shared = [Alloc(staged[x.buffer], x.init, x.loc) if isinstance(x, Alloc) and x.buffer in staged else x
               for x in shared]
-    prod_stmts = [producer]
-    if pre_loads:
-        tx = sum(tma_bytes(c) for c in pre_loads)
-        prod_stmts = [DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(pre_bar, 0), const(tx)), (), loop.loc),
-                      *(replace(c, mbar=BufferPtr(pre_bar, 0), async_=False) for c in pre_loads), producer]
+    pre_p = pro.producer() if pro else []
+    release = pro.consumer_release() if pro else []
+    prod_stmts = [*pre_p, producer]
     cons_stmts = [*before, consumer_loop, *tail, *after]
     if persistent:
-        prod_stmts = [Alloc(bases[0], const(0), loop.loc), TileLoop(seq(*per_role, producer, pring.advance()), k.loc)]
-        cons_stmts = [Alloc(bases[1], const(0), loop.loc),
-                      TileLoop(seq(*before, consumer_loop, *tail, cring.advance(), *after), k.loc)]
-    warps = k.threads // 32
+        ctr = (pro.counter_allocs(0), pro.counter_allocs(1), pro.next_tile(0), pro.next_tile(1)) if pro \
+            else ([], [], [], [])
+        prod_stmts = [Alloc(bases[0], const(0), loop.loc), *ctr[0],
+                      TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *ctr[2]), k.loc)]
+        cons_stmts = [Alloc(bases[1], const(0), loop.loc), *ctr[1],
+                      TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *ctr[3]), k.loc)]
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(full, s), const(1)), (), loop.loc) for s in range(s_n)),
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(empty, s), const(warps)), (), loop.loc) for s in range(s_n)),
-        *([DeviceCall("tilec::mbarrier_init", (BufferPtr(pre_bar, 0), const(1)), (), loop.loc)] if pre_bar else []),
+        *(pro.inits() if pro else []),
         DeviceCall("tilec::fence_barrier_init", (), (), loop.loc)))
     ws = WarpSpecialize(seq(*prod_stmts), seq(*cons_stmts), k.threads, PRODUCER_REGS, consumer_regs(k.threads),
                         loop.loc)
-    new_body = seq(*shared, Alloc(full), Alloc(empty), *([Alloc(pre_bar)] if pre_bar else []), init, Sync(loop.loc),
-                   ws)
+    new_body = seq(*shared, Alloc(full), Alloc(empty), *(pro.allocs() if pro else []), init, Sync(loop.loc), ws)
     notes = [f"TMA prologue load{'s' if len(pre_loads) > 1 else ''} "
              f"({', '.join(c.dst.buffer.name for c in pre_loads)}: issued by the producer before its loop, one "
-             "mbarrier)"] if pre_loads else []
+             f"mbarrier{'; released after the loop for the next tile' if persistent else ''})"] if pre_loads else []
     note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
             "fence and a consumer barrier)")
     notes += [note] if stored else []
