@@ -16,13 +16,15 @@ import tilec
 import tilec.language as T
 from kernels.attention import flash_attn_fwd
 
-# (block_M, block_N, stages, threads, persistent, smem_epilogue) per head_dim; threads are the consumer warpgroups
-# (one producer warpgroup is added).
+# (block_M, block_N, stages, threads, persistent, smem_epilogue[, pingpong]) per head_dim; threads are the consumer
+# warpgroups (one producer warpgroup is added); pingpong defaults to on (the compiler's default).
 CONFIGS = {
-    64: [(128, 128, 2, 256, False, False), (192, 128, 2, 384, False, False), (128, 128, 2, 256, True, False),
-         (128, 128, 2, 256, True, True), (192, 128, 2, 384, True, True)],
-    128: [(128, 128, 2, 256, False, False), (128, 128, 2, 256, True, False), (128, 128, 2, 256, True, True)],
-    256: [(128, 64, 2, 256, False, False), (128, 64, 2, 256, True, False)],
+    64: [(192, 128, 2, 384, False, False, False), (192, 128, 2, 384, False, False), (192, 128, 2, 384, True, True, False),
+         (192, 128, 2, 384, True, True), (128, 128, 2, 256, True, True)],
+    128: [(128, 128, 2, 256, False, False, False), (128, 128, 2, 256, False, False), (128, 128, 2, 256, True, True, False),
+          (128, 128, 2, 256, True, True)],
+    256: [(128, 64, 2, 256, False, False, False), (128, 64, 2, 256, False, False), (128, 64, 2, 256, True, False, False),
+          (128, 64, 2, 256, True, False)],
 }
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
@@ -36,10 +38,12 @@ def bench(fn) -> float:
 
 
 def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
-    bm, bn, st, th, persistent, epi = cfg
+    bm, bn, st, th, persistent, epi = cfg[:6]
+    pingpong = cfg[6] if len(cfg) > 6 else True
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
     return tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
-                                        dtype=dtype, persistent=persistent, smem_epilogue=epi), target="sm_90a")
+                                        dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong),
+                         target="sm_90a")
 
 
 def _warm(job: tuple) -> str:

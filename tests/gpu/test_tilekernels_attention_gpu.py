@@ -78,6 +78,11 @@ CASES = [
     (3, 513, 1000, 2, 2, 128),
     (1, 70, 130, 2, 1, 256),
     (1, 200, 200, 2, 2, 256),
+    # More tiles than SMs: the persistent sm90a rows loop over several tiles per block (stage ring, Q barrier and
+    # TMA-store phases across tiles).
+    (3, 1000, 1100, 48, 8, 128),
+    (2, 777, 900, 64, 16, 64),
+    (2, 520, 600, 40, 40, 256),
 ]
 
 

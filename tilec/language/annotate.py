@@ -1,4 +1,4 @@
-"""Schedule annotations: T.annotate_layout, T.use_swizzle and T.annotate_persistent."""
+"""Schedule annotations: T.annotate_layout, T.use_swizzle, T.annotate_persistent and T.annotate_pingpong."""
 from __future__ import annotations
 
 from tilec.errors import TilecError
@@ -35,3 +35,14 @@ def annotate_persistent(enable: bool = True) -> None:
     if not isinstance(enable, bool):
         raise TilecError(f"T.annotate_persistent: enable must be a bool, got {enable!r}", loc())
     b.emit(Annotate("persistent", enable, loc()))
+
+
+def annotate_pingpong(enable: bool = True) -> None:
+    """On sm_90a's warp-specialized pipeline with several consumer warpgroups: make them take turns at the tensor
+    cores (each T.gemm of the pipelined loop is one turn; warpgroup 0, 1, ..., 0, ...), so one warpgroup's
+    element-wise work (e.g. an attention softmax) overlaps another's wgmmas. The default is on for loops that mix
+    T.gemm with other work; annotate_pingpong(False) turns it off. A schedule choice only."""
+    b = current("T.annotate_pingpong")
+    if not isinstance(enable, bool):
+        raise TilecError(f"T.annotate_pingpong: enable must be a bool, got {enable!r}", loc())
+    b.emit(Annotate("pingpong", enable, loc()))

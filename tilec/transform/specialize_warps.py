@@ -36,6 +36,10 @@ proxy fence and a consumer barrier (rows/columns outside C are clipped by the TM
 the consumers wait for the stores' shared-memory reads before that tile is written again. C's row pitch must
 then be a multiple of 16 bytes, like the loaded tensors' (the launcher's tensor-map check says so otherwise).
 
+Ping-pong (several consumer warpgroups, a loop mixing T.gemm with other work, e.g. attention; see pingpong_why and
+T.annotate_pingpong): the warpgroups take turns around each T.gemm of the loop (tilec::pingpong_enter / _leave,
+named barriers 2..), so one warpgroup's softmax runs while another's wgmmas use the tensor cores.
+
 Persistent kernels (T.annotate_persistent): each role loops over tiles (TileLoop, see persistent_tiles) and
 numbers its k-steps with a running counter base + (k - start) (base: a per-thread int starting at 0, advanced by
 the loop's extent after each tile), so the stage/phase sequence continues across tiles: the producer fills the
@@ -183,12 +187,49 @@ def _producer_loop(ring: _Ring, producers: list, staged: dict) -> For:
     return replace(loop, kind="serial", body=body)
 
 
-def _consumer_loop(ring: _Ring, consumers: list, staged: dict) -> tuple[For, list]:
-    """The consumers' loop and what follows it (wait for in-flight wgmmas, release of the last stage)."""
+def pingpong_why(k: Kernel, consumers: list) -> str | None:
+    """Why the consumer warpgroups of kernel `k` do not take turns around the loop's T.gemm ops (None: they do).
+    Requires several consumer warpgroups, a loop mixing T.gemm with other statements, no T.gemm outside the loop's
+    top level, and no shared-memory writes by the consumers in the loop (insert_syncs would put a consumer-wide
+    barrier there, which a warpgroup waiting for its turn would never reach)."""
+    flags = [bool(x.value) for x in walk(k.body) if isinstance(x, Annotate) and x.kind == "pingpong"]
+    if flags and not flags[-1]:
+        return "T.annotate_pingpong(False)"
+    if k.threads < 256:
+        return "one consumer warpgroup"
+    gemms = [x for x in consumers if isinstance(x, Gemm)]
+    if not gemms or len(gemms) == len(consumers):
+        return "the loop is not T.gemm mixed with other work"
+    if any(isinstance(y, Gemm) for x in consumers if not isinstance(x, Gemm) for y in walk(x)):
+        return "a T.gemm nested in the loop's statements"
+    for x in consumers:
+        for y in walk(x):
+            if isinstance(y, Store) and y.buffer.scope == "shared" or \
+                    isinstance(y, Copy) and y.dst.buffer.scope == "shared":
+                return "the loop writes shared memory"
+    return None
+
+
+def _pingpong(consumers: list, groups: int, loc: object) -> list:
+    """The consumers' loop statements with each T.gemm as one ping-pong turn (see tilec::pingpong_enter)."""
+    out = []
+    for x in consumers:
+        if isinstance(x, Gemm):
+            out += [DeviceCall("tilec::pingpong_enter", (), (groups,), loc), x,
+                    DeviceCall("tilec::pingpong_leave", (), (groups,), loc)]
+        else:
+            out.append(x)
+    return out
+
+
+def _consumer_loop(ring: _Ring, consumers: list, staged: dict, pingpong: int = 0) -> tuple[For, list]:
+    """The consumers' loop and what follows it (wait for in-flight wgmmas, release of the last stage).
+    pingpong: the number of consumer warpgroups taking turns around the T.gemm ops (0: no ping-pong)."""
     loop, loc = ring.loop, ring.loop.loc
     wait_full = DeviceCall("tilec::mbarrier_wait", (BufferPtr(ring.full, ring.stage), ring.phase), (), loc)
     if not all(isinstance(x, Gemm) and x.a.buffer.scope == "shared" for x in consumers):
-        body = seq(wait_full, restage(seq(*consumers), staged, ring.stage),
+        work = _pingpong(consumers, pingpong, loc) if pingpong else consumers
+        body = seq(wait_full, restage(seq(*work), staged, ring.stage),
                    DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.stage),), (), loc))
         return replace(loop, kind="serial", body=body), []
     # Only tensor-core work in the loop: keep one k-step of wgmmas in flight (wait_group 1) and release the stage
@@ -324,7 +365,9 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
         else [None, None]
     pring, cring = (_Ring(loop, full, empty, b) for b in bases)
     producer = _producer_loop(pring, producers, staged)
-    consumer_loop, tail = _consumer_loop(cring, consumers, staged)
+    no_pingpong = pingpong_why(k, consumers)
+    groups = 0 if no_pingpong else k.threads // 128
+    consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
 
     body = _stmts(k.body)
     i = body.index(loop)
@@ -340,13 +383,14 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     pre_p = pro.producer() if pro else []
     release = pro.consumer_release() if pro else []
     prod_stmts = [*pre_p, producer]
-    cons_stmts = [*before, consumer_loop, *tail, *after]
+    start = [DeviceCall("tilec::pingpong_start", (), (groups,), loop.loc)] if groups else []
+    cons_stmts = [*start, *before, consumer_loop, *tail, *after]
     if persistent:
         ctr = (pro.counter_allocs(0), pro.counter_allocs(1), pro.next_tile(0), pro.next_tile(1)) if pro \
             else ([], [], [], [])
         prod_stmts = [Alloc(bases[0], const(0), loop.loc), *ctr[0],
                       TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *ctr[2]), k.loc)]
-        cons_stmts = [Alloc(bases[1], const(0), loop.loc), *ctr[1],
+        cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *ctr[1],
                       TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *ctr[3]), k.loc)]
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(full, s), const(1)), (), loop.loc) for s in range(s_n)),
@@ -362,6 +406,9 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
             "fence and a consumer barrier)")
     notes += [note] if stored else []
+    if groups:
+        notes.append(f"ping-pong: the {groups} consumer warpgroups take turns at each T.gemm of the loop (named "
+                     "barriers), so one's element-wise work overlaps another's wgmmas")
     return replace(k, body=new_body), notes
 
 

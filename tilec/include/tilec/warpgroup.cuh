@@ -42,6 +42,29 @@ TILEC_DEVICE void bar_arrive(int id, int num_threads) {
     asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(num_threads) : "memory");
 }
 
+/// Ping-pong scheduling of GROUPS consumer warpgroups (threads 0 .. 128 * GROUPS - 1) around their tensor-core
+/// work: each T.gemm of a warp-specialized loop runs between pingpong_enter and pingpong_leave, and the warpgroups
+/// take turns in a fixed cycle 0, 1, .., GROUPS-1, 0, .. — while one issues its wgmmas the others run their softmax
+/// (CUDA cores), instead of all of them contending for the tensor cores at once. Warpgroup g waits at named barrier
+/// kPingpongBarrier + g (256 threads: its own 128 and the 128 of warpgroup g - 1, which arrive when their turn
+/// ends). pingpong_start lets warpgroup 0 go first. Every warpgroup must enter the same number of times.
+constexpr int kPingpongBarrier = 2;  // named barriers 2 .. 2 + GROUPS - 1 (1 is the consumers' __syncthreads)
+
+template <int GROUPS>
+TILEC_DEVICE void pingpong_start() {
+    if (warpgroup_index() == GROUPS - 1) bar_arrive(kPingpongBarrier, 256);
+}
+
+template <int GROUPS>
+TILEC_DEVICE void pingpong_enter() {
+    bar_sync(kPingpongBarrier + warpgroup_index(), 256);
+}
+
+template <int GROUPS>
+TILEC_DEVICE void pingpong_leave() {
+    bar_arrive(kPingpongBarrier + (warpgroup_index() + 1) % GROUPS, 256);
+}
+
 #if TILEC_ARCH_BELOW(900)
 
 TILEC_ARCH_UNSUPPORTED(elect_one_sync, "elect.sync", "sm_90")
