@@ -75,13 +75,13 @@ HEAD_DIMS = (64, 128, 256)
 
 
 def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False, block_M=128, block_N=64,
-                   num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False, pingpong=True):
+                   num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False, pingpong=False):
     """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles pipelined (cp.async on the sm80
     family, TMA + mbarriers in a warp-specialized pipeline on sm_90a). persistent: T.annotate_persistent (one block
     per SM loops over the (query block, head, batch) tiles; on sm_90a the producer loads the next tile's Q, K, V while
     the consumers finish the current one). smem_epilogue: O goes out through a shared tile (on sm_90a a TMA store;
-    (block_M * head_dim * 2 more bytes of shared memory). pingpong=False: T.annotate_pingpong(False) (sm_90a with
-    several consumer warpgroups: they otherwise take turns at the tensor cores)."""
+    (block_M * head_dim * 2 more bytes of shared memory). pingpong: T.annotate_pingpong() (sm_90a, several consumer
+    warpgroups take turns at the tensor cores; measured slower on the H100, so off)."""
     accum = "float32"
     q_shape = (batch, seqlen_q, heads, dim)
     kv_shape = (batch, seqlen_k, kv_heads, dim)
@@ -92,8 +92,8 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
         with T.Kernel(T.ceildiv(seqlen_q, block_M), heads, batch, threads=threads) as (mb, by, bz):
             if persistent:
                 T.annotate_persistent()
-            if not pingpong:
-                T.annotate_pingpong(False)
+            if pingpong:
+                T.annotate_pingpong()
             bx = mb  # the query block
             if causal:  # heaviest blocks (most keys) first: a shorter tail of light blocks at the end of the grid
                 bx = T.ceildiv(seqlen_q, block_M) - 1 - mb

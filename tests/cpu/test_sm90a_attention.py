@@ -1,6 +1,6 @@
 """The attention program (kernels/attention.py) through the sm_90a lowering: the Q tile as a TMA prologue load issued
 by the producer (with a release barrier and tile counters when persistent), ping-pong turns of the consumer
-warpgroups around the loop's T.gemm ops (and T.annotate_pingpong(False)), setmaxnreg sized to the register file for
+warpgroups around the loop's T.gemm ops (opt-in: T.annotate_pingpong), setmaxnreg sized to the register file for
 three consumer warpgroups, a barrier hoisted out of a loop with a proxy fence before wgmmas that read st.shared data,
 and the nvcc build (HGMMA with a register A operand, TMA loads, no spills, no local memory)."""
 from __future__ import annotations
@@ -35,7 +35,7 @@ def loop_body(src: str) -> str:
 
 
 def test_q_is_a_tma_prologue_load_and_gemms_take_turns() -> None:
-    k = attn(causal=True)
+    k = attn(causal=True, pingpong=True)
     src = k.get_kernel_source()
     assert "TMA prologue load (Q_shared" in notes(k) and "ping-pong: the 2 consumer warpgroups" in notes(k)
     prod = src[src.index("setmaxnreg_dec"):src.index("setmaxnreg_inc")]
@@ -52,16 +52,18 @@ def test_q_is_a_tma_prologue_load_and_gemms_take_turns() -> None:
     assert "setmaxnreg_inc<232>" in src
 
 
-def test_pingpong_can_be_turned_off() -> None:
-    k = attn(pingpong=False)
+def test_pingpong_is_opt_in() -> None:
+    k = attn()
     assert "pingpong" not in k.get_kernel_source() and "ping-pong" not in notes(k)
+    assert "TMA prologue load (Q_shared" in notes(k)
+    assert "named_barrier_sync" not in loop_body(k.get_kernel_source())
 
 
 def test_three_consumer_warpgroups_fit_the_register_file() -> None:
     assert [consumer_regs(t) for t in (128, 256, 384)] == [240, 232, 152]
     for t in (128, 256, 384, 512):
         assert t * consumer_regs(t) + 128 * 40 <= 65536
-    src = attn(d=64, block_M=192, threads=384).get_kernel_source()
+    src = attn(d=64, block_M=192, threads=384, pingpong=True).get_kernel_source()
     assert "setmaxnreg_inc<152>" in src and "pingpong_enter<3>" in src
 
 

@@ -210,14 +210,18 @@ def test_varlen_matches_per_sequence_sdpa(tk, case, causal, dtype_name):
 
 
 def test_varlen_matches_dense(tk):
-    """Equal lengths: varlen over the flattened batch equals the dense kernel bit for bit (same tiles, same order)."""
+    """Equal lengths: varlen over the flattened batch equals the dense kernel: bit for bit where both are the cp.async
+    kernel (same tiles, same order); on sm_90 the dense one is the TMA + wgmma kernel (other tiles, other rounding)."""
     q, k, v = _inputs(torch, 3, 100, 150, 4, 2, 128, torch.float16, seed=11)
     dense = _call(tk.flash_attn, q, k, v, causal=True)
     cq = torch.arange(0, 301, 100, dtype=torch.int32, device="cuda")
     ck = torch.arange(0, 451, 150, dtype=torch.int32, device="cuda")
     packed = _call(tk.flash_attn_varlen, q.flatten(0, 1), k.flatten(0, 1), v.flatten(0, 1), cq, ck, 100, 150,
                    causal=True)
-    assert torch.equal(packed.view_as(dense), dense)
+    if torch.cuda.get_device_capability() == (9, 0):
+        assert _rel_err(torch, packed.view_as(dense), dense) <= 2e-3
+    else:
+        assert torch.equal(packed.view_as(dense), dense)
 
 
 def test_default_scale_is_inverse_sqrt_head_dim(tk):

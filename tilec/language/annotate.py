@@ -40,8 +40,8 @@ def annotate_persistent(enable: bool = True) -> None:
 def annotate_pingpong(enable: bool = True) -> None:
     """On sm_90a's warp-specialized pipeline with several consumer warpgroups: make them take turns at the tensor
     cores (each T.gemm of the pipelined loop is one turn; warpgroup 0, 1, ..., 0, ...), so one warpgroup's
-    element-wise work (e.g. an attention softmax) overlaps another's wgmmas. The default is on for loops that mix
-    T.gemm with other work; annotate_pingpong(False) turns it off. A schedule choice only."""
+    element-wise work (e.g. an attention softmax) overlaps another's wgmmas. Off by default (a turn lasts until its
+    wgmmas complete; the H100 attention kernel measured slower with it). A schedule choice only."""
     b = current("T.annotate_pingpong")
     if not isinstance(enable, bool):
         raise TilecError(f"T.annotate_pingpong: enable must be a bool, got {enable!r}", loc())

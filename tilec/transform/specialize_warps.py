@@ -36,9 +36,11 @@ proxy fence and a consumer barrier (rows/columns outside C are clipped by the TM
 the consumers wait for the stores' shared-memory reads before that tile is written again. C's row pitch must
 then be a multiple of 16 bytes, like the loaded tensors' (the launcher's tensor-map check says so otherwise).
 
-Ping-pong (several consumer warpgroups, a loop mixing T.gemm with other work, e.g. attention; see pingpong_why and
-T.annotate_pingpong): the warpgroups take turns around each T.gemm of the loop (tilec::pingpong_enter / _leave,
-named barriers 2..), so one warpgroup's softmax runs while another's wgmmas use the tensor cores.
+Ping-pong (T.annotate_pingpong(); several consumer warpgroups, a loop mixing T.gemm with other work, e.g. attention;
+see pingpong_why): the warpgroups take turns around each T.gemm of the loop (tilec::pingpong_enter / _leave, named
+barriers 2..), so one warpgroup's softmax runs while another's wgmmas use the tensor cores. Opt-in: a turn ends only
+when its wgmmas are done (the T.gemm waits), and on the H100 the attention kernel lost 15-30% with it
+(bench/results/2026-11-23-h100-attention-sm90a-jit-pingpong-d*.json): the warpgroups' own interleaving did better.
 
 Persistent kernels (T.annotate_persistent): each role loops over tiles (TileLoop, see persistent_tiles) and
 numbers its k-steps with a running counter base + (k - start) (base: a per-thread int starting at 0, advanced by
@@ -193,8 +195,8 @@ def pingpong_why(k: Kernel, consumers: list) -> str | None:
     top level, and no shared-memory writes by the consumers in the loop (insert_syncs would put a consumer-wide
     barrier there, which a warpgroup waiting for its turn would never reach)."""
     flags = [bool(x.value) for x in walk(k.body) if isinstance(x, Annotate) and x.kind == "pingpong"]
-    if flags and not flags[-1]:
-        return "T.annotate_pingpong(False)"
+    if not (flags and flags[-1]):
+        return "not requested (T.annotate_pingpong)"
     if k.threads < 256:
         return "one consumer warpgroup"
     gemms = [x for x in consumers if isinstance(x, Gemm)]
