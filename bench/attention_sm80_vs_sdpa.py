@@ -9,10 +9,10 @@ import sys
 
 import torch
 import torch.nn.functional as F
-import triton.testing
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import tilec
+from bench.timing import median_ms
 from tests.kernels.attention import flash_attention
 
 CONFIGS = {64: [dict(block_M=64, block_N=64, threads=128, num_stages=2),
@@ -22,7 +22,7 @@ CONFIGS = {64: [dict(block_M=64, block_N=64, threads=128, num_stages=2),
 
 
 def bench(fn) -> float:
-    return triton.testing.do_bench(fn, warmup=25, rep=200, return_mode="median")
+    return median_ms(fn, warmup=25, rep=200)
 
 
 def main() -> None:

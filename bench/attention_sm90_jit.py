@@ -14,6 +14,7 @@ import time
 
 import tilec
 import tilec.language as T
+from bench.timing import median_ms
 from kernels.attention import flash_attn_fwd
 
 # (block_M, block_N, stages, threads, persistent, smem_epilogue[, pingpong]) per head_dim; threads are the consumer
@@ -33,9 +34,7 @@ CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 3
 
 
 def bench(fn) -> float:
-    import triton.testing
-
-    return triton.testing.do_bench(fn, warmup=25, rep=150, return_mode="median")
+    return median_ms(fn, warmup=25, rep=150)
 
 
 def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):

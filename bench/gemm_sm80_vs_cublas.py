@@ -9,10 +9,10 @@ import sys
 import time
 
 import torch
-import triton.testing
 
 import tilec
 import tilec.language as T
+from bench.timing import median_ms
 from tests.kernels.gemm import matmul
 
 CONFIGS = [
@@ -29,7 +29,7 @@ CONFIGS = [
 
 
 def bench(fn) -> float:
-    return triton.testing.do_bench(fn, warmup=50, rep=300, return_mode="median")
+    return median_ms(fn, warmup=50, rep=300)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import time
 
 import tilec
 import tilec.language as T
+from bench.timing import median_ms
 from kernels.gemm import matmul
 
 CONFIGS = [
@@ -30,9 +31,7 @@ BENCH_SHAPES = [(8192, 8192, 8192), (4096, 4096, 4096), (1024, 8192, 8192), (409
 
 
 def bench(fn) -> float:
-    import triton.testing
-
-    return triton.testing.do_bench(fn, warmup=25, rep=200, return_mode="median")
+    return median_ms(fn, warmup=25, rep=200)
 
 
 def compile_cfg(dtype: str, trans_b: bool, cfg: dict):

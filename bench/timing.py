@@ -169,3 +169,11 @@ def record(benchmark: Any, timing: Timing, **extra_info: Any) -> None:
         benchmark.pedantic(lambda: None, rounds=len(timing.times_ms), iterations=1, warmup_rounds=0)
     finally:
         benchmark._timer = saved
+
+
+def median_ms(fn: Callable[[], Any], warmup: int = 25, rep: int = 200) -> float:
+    """The median time of fn() in milliseconds by triton.testing.do_bench (the one-off comparison scripts of bench/;
+    the suite measures with `measure`)."""
+    import triton.testing
+
+    return triton.testing.do_bench(fn, warmup=warmup, rep=rep, return_mode="median")

@@ -322,14 +322,12 @@ class AttentionVariant(VariantBase):
         c = self.config
         kw = {"causal": self.causal, "block_M": c.block_m, "block_N": c.block_n, "num_stages": c.stages,
               "threads": c.threads, "dtype": self.dtype}
-        if c.persistent or c.smem_epilogue:
-            kw.update(persistent=c.persistent, smem_epilogue=c.smem_epilogue)
         if self.varlen:
             return flash_attn_varlen_fwd(*(T.symbolic(d) for d in ("total_q", "total_k", "heads", "kv_heads",
                                                                       "batch", "max_seqlen_q", "batch_plus_1")),
                                          self.head_dim, **kw)
         return flash_attn_fwd(*(T.symbolic(d) for d in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")),
-                              self.head_dim, **kw)
+                              self.head_dim, persistent=c.persistent, smem_epilogue=c.smem_epilogue, **kw)
 
     def cpp_fields(self) -> list[str]:
         c = self.config

@@ -39,7 +39,7 @@ then be a multiple of 16 bytes, like the loaded tensors' (the launcher's tensor-
 Ping-pong (T.annotate_pingpong(); several consumer warpgroups, a loop mixing T.gemm with other work, e.g. attention;
 see pingpong_why): the warpgroups take turns around each T.gemm of the loop (tilec::pingpong_enter / _leave, named
 barriers 2..), so one warpgroup's softmax runs while another's wgmmas use the tensor cores. Opt-in: a turn ends only
-when its wgmmas are done (the T.gemm waits), and on the H100 the attention kernel lost 15-30% with it
+when its wgmmas are done (the T.gemm waits), and on the H100 the attention kernel lost 12-31% with it
 (bench/results/2026-11-23-h100-attention-sm90a-jit-pingpong-d*.json): the warpgroups' own interleaving did better.
 
 Persistent kernels (T.annotate_persistent): each role loops over tiles (TileLoop, see persistent_tiles) and
@@ -327,15 +327,14 @@ class _Prologue:
     def allocs(self) -> list:
         return [Alloc(b) for b in (self.full, self.empty) if b is not None]
 
-    def counter_allocs(self, role: int) -> list:
-        t = self.tiles[role]
-        return [] if t is None else [Alloc(t, const(0), self.loc)]
-
-    def next_tile(self, role: int) -> list:
+    def counter(self, role: int) -> tuple[list, list]:
+        """(allocation before the tile loop, increment at the end of each tile) of role's tile counter
+        (0: producer, 1: consumers); nothing when the kernel is not persistent."""
         t = self.tiles[role]
         if t is None:
-            return []
-        return [Store(t, (const(0),), binop("+", Load(t, (const(0),), dt.int32), 1), self.loc)]
+            return [], []
+        return [Alloc(t, const(0), self.loc)], [Store(t, (const(0),), binop("+", Load(t, (const(0),), dt.int32), 1),
+                                                      self.loc)]
 
     def inits(self) -> list:
         out = [DeviceCall("tilec::mbarrier_init", (BufferPtr(self.full, 0), const(1)), (), self.loc)]
@@ -388,12 +387,11 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     start = [DeviceCall("tilec::pingpong_start", (), (groups,), loop.loc)] if groups else []
     cons_stmts = [*start, *before, consumer_loop, *tail, *after]
     if persistent:
-        ctr = (pro.counter_allocs(0), pro.counter_allocs(1), pro.next_tile(0), pro.next_tile(1)) if pro \
-            else ([], [], [], [])
-        prod_stmts = [Alloc(bases[0], const(0), loop.loc), *ctr[0],
-                      TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *ctr[2]), k.loc)]
-        cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *ctr[1],
-                      TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *ctr[3]), k.loc)]
+        (p_ctr, p_next), (c_ctr, c_next) = (pro.counter(0), pro.counter(1)) if pro else (([], []), ([], []))
+        prod_stmts = [Alloc(bases[0], const(0), loop.loc), *p_ctr,
+                      TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *p_next), k.loc)]
+        cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *c_ctr,
+                      TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *c_next), k.loc)]
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(full, s), const(1)), (), loop.loc) for s in range(s_n)),
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(empty, s), const(warps)), (), loop.loc) for s in range(s_n)),
