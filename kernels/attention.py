@@ -75,13 +75,16 @@ HEAD_DIMS = (64, 128, 256)
 
 
 def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False, block_M=128, block_N=64,
-                   num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False, pingpong=False):
+                   num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False, pingpong=False,
+                   overlap=False):
     """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles pipelined (cp.async on the sm80
     family, TMA + mbarriers in a warp-specialized pipeline on sm_90a). persistent: T.annotate_persistent (one block
     per SM loops over the (query block, head, batch) tiles; on sm_90a the producer loads the next tile's Q, K, V while
     the consumers finish the current one). smem_epilogue: O goes out through a shared tile (on sm_90a a TMA store;
     (block_M * head_dim * 2 more bytes of shared memory). pingpong: T.annotate_pingpong() (sm_90a, several consumer
-    warpgroups take turns at the tensor cores; measured slower on the H100, so off)."""
+    warpgroups take turns at the tensor cores; measured slower on the H100, so off). overlap: the loop's
+    order/stage schedule (on sm_90a): iteration k issues Q.K_k^T, rescales O and issues P_{k-1}.V_{k-1}, then runs
+    the softmax of k while both are on the tensor cores (ignored by the sm80 lowering)."""
     accum = "float32"
     q_shape = (batch, seqlen_q, heads, dim)
     kv_shape = (batch, seqlen_k, kv_heads, dim)
@@ -125,7 +128,11 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
             if causal:
                 n_blocks = T.max(T.min(n_blocks, T.ceildiv((bx + 1) * block_M + offset, block_N)), 0)
                 mask_from = T.min(seqlen_k, bx * block_M + offset + 1)  # past the first row's last visible key
-            for k in T.Pipelined(n_blocks, num_stages=num_stages):
+            # overlap: groups [K copy] [mask, Q.K^T] [softmax] [rescale O] [V copy] [P.V]; the softmax runs last
+            # in the iteration, the rescale and P.V one iteration late.
+            sched = dict(order=[-1, 0, 3, 1, -1, 2], stage=[-1, 0, 0, 1, -1, 1],
+                         group=[[0], [1, 2], [3, 4, 5, 6, 7, 8, 9], [10], [11], [12]]) if overlap else {}
+            for k in T.Pipelined(n_blocks, num_stages=num_stages, **sched):
                 T.copy(K[bz, k * block_N:(k + 1) * block_N, kv_head, :], K_shared)
                 # The mask is the initial value of the score accumulator (the GEMM adds to it); only the key blocks
                 # that reach past mask_from need one.
@@ -275,6 +282,7 @@ class TileConfig:
     threads: int
     persistent: bool = False     # T.annotate_persistent (one block per SM loops over the tiles)
     smem_epilogue: bool = False  # O through a shared tile (TMA store on sm_90a)
+    overlap: bool = False        # the loop's order/stage schedule (softmax of k beside P.V of k - 1; sm_90a)
 
     def smem_bytes(self, head_dim: int) -> int:
         return (self.block_m * (2 if self.smem_epilogue else 1) + 2 * self.stages * self.block_n) * head_dim * 2
@@ -298,14 +306,18 @@ CONFIGS = {
 # Chosen from bench/results/2026-11-23-h100-attention-sm90a-jit-run2-d*.json (H100, vs cuDNN SDPA): persistent tiles
 # pay for the non-causal kernels (d256 S=1k 0.44x -> 0.85x), but the causal ones, whose tiles differ in cost, lost
 # up to 30% at S=16k (blocks drift apart, so K/V of many heads compete for L2): causal stays one tile per block.
-# head_dim 64 takes three consumer warpgroups (192-row blocks). Not for varlen (its loop sits inside a branch,
+# head_dim 64 takes three consumer warpgroups (192-row blocks). overlap (the order/stage schedule, see
+# flash_attn_fwd) where bench/results/2026-11-23-h100-attention-sm90a-jit-overlap-{fp16,bf16}.json measured it faster:
+# d128 causal (fp16 S=8k 496 -> 526, 16k 535 -> 565 TFLOP/s) and d256 non-causal (S=16k 595 -> 621); the d128
+# non-causal persistent kernel lost with it (569 -> 507 at 16k), and 192-row d64 blocks spill with it.
+# Not for varlen (its loop sits inside a branch,
 # which warp specialization does not handle: the sm80 variants serve it on sm_90 too).
 SM90A_CONFIGS = {
     (64, False): TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True),
     (64, True): TileConfig(192, 128, 2, 384),
     (128, False): TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True),
-    (128, True): TileConfig(128, 128, 2, 256),
-    (256, False): TileConfig(128, 64, 2, 256, persistent=True),
+    (128, True): TileConfig(128, 128, 2, 256, overlap=True),
+    (256, False): TileConfig(128, 64, 2, 256, persistent=True, overlap=True),
     (256, True): TileConfig(128, 64, 2, 256),
 }
 
@@ -327,7 +339,8 @@ class AttentionVariant(VariantBase):
                                                                       "batch", "max_seqlen_q", "batch_plus_1")),
                                          self.head_dim, **kw)
         return flash_attn_fwd(*(T.symbolic(d) for d in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")),
-                              self.head_dim, persistent=c.persistent, smem_epilogue=c.smem_epilogue, **kw)
+                              self.head_dim, persistent=c.persistent, smem_epilogue=c.smem_epilogue,
+                              overlap=c.overlap, **kw)
 
     def cpp_fields(self) -> list[str]:
         c = self.config
@@ -338,7 +351,7 @@ class AttentionVariant(VariantBase):
 def variant_name(dtype: str, head_dim: int, causal: bool, varlen: bool, c: TileConfig, lowering: str = "sm80") -> str:
     return (f"attn{'_varlen' if varlen else ''}_{_DTYPES[dtype][0]}_d{head_dim}_{'causal' if causal else 'full'}"
             f"_bm{c.block_m}_bn{c.block_n}_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}"
-            f"{'_epi' if c.smem_epilogue else ''}_{lowering}")
+            f"{'_epi' if c.smem_epilogue else ''}{'_ov' if c.overlap else ''}_{lowering}")
 
 
 def all_variants(varlen: bool) -> list[AttentionVariant]:

@@ -169,7 +169,7 @@ def test_return_lse_and_out(tk, fake_gpu, torch) -> None:
 @pytest.mark.parametrize("cc,smem,want", [
     ((8, 0), 163 * 1024, "attn_f16_d256_full_bm64_bn64_s2_t128_sm80"),   # 160 KiB fits sm_80
     ((8, 6), 99 * 1024, "attn_f16_d256_full_bm64_bn32_s2_t128_sm80"),    # the 99 KiB archs: the 96 KiB tile
-    ((9, 0), 227 * 1024, "attn_f16_d256_full_bm128_bn64_s2_t256_persistent_sm90a"),  # TMA + wgmma
+    ((9, 0), 227 * 1024, "attn_f16_d256_full_bm128_bn64_s2_t256_persistent_ov_sm90a"),  # TMA + wgmma
     ((12, 0), 99 * 1024, "attn_f16_d256_full_bm64_bn32_s2_t128_sm80"),   # through compute_80 PTX
 ])
 def test_dispatch_by_shared_memory_and_arch(tk, fake_gpu, torch, cc, smem, want) -> None:

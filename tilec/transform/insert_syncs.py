@@ -26,7 +26,7 @@ from tilec.ir.stmt import (BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec,
 from tilec.ir.visit import walk
 
 _READ_ONLY_CALLS = ("tilec::gemm_ss", "tilec::gemm_rs", "tilec::wgmma_gemm_ss", "tilec::wgmma_gemm_rs",
-                    "tilec::wgmma_gemm_ss_async")
+                    "tilec::wgmma_gemm_ss_async", "tilec::wgmma_gemm_rs_async")
 # Calls on mbarriers: ordered by the barrier protocol itself, never by __syncthreads().
 _MBARRIER_CALLS = ("tilec::mbarrier_init", "tilec::mbarrier_wait", "tilec::mbarrier_arrive_expect_tx",
                    "tilec::mbarrier_arrive_warp", "tilec::tma_load")

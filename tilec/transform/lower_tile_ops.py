@@ -263,6 +263,8 @@ def _lower_stmt(ctx: LowerCtx, s: Stmt) -> Stmt | None:
                        consumer=_lower_stmt(ctx, s.consumer) or Seq(()))
     if isinstance(s, TileLoop):
         return replace(s, body=_lower_stmt(ctx, s.body) or Seq(()))
+    if isinstance(s, Scope):  # a scope of tile-level statements (schedule_consumers' group instances)
+        return replace(s, body=_lower_stmt(ctx, s.body) or Seq(()))
     if isinstance(s, Annotate):
         if s.kind == "swizzle":
             panel, order, enable = s.value  # type: ignore[misc]

@@ -120,9 +120,14 @@ def lower_gemm(ctx: LowerCtx, g: Gemm) -> Stmt:
     c_ptr = BufferPtr(g.c.buffer, 0)
     clear = "true" if g.clear_accum else "false"
     if g.a.buffer.scope == "fragment":
-        return DeviceCall("tilec::wgmma_gemm_rs", (BufferPtr(g.a.buffer, 0), _tile_ptr(ctx, g.b), c_ptr),
-                          (m, n, k, groups, _b(g.trans_b), clear, ctype), g.loc)
-    if g.wg_wait:  # issue and keep wg_wait groups in flight (the mainloop of a warp-specialized GEMM)
+        args = (BufferPtr(g.a.buffer, 0), _tile_ptr(ctx, g.b), c_ptr)
+        if g.wg_wait:
+            return DeviceCall("tilec::wgmma_gemm_rs_async", args,
+                              (m, n, k, groups, _b(g.trans_b), clear, ctype, g.wg_wait), g.loc)
+        return DeviceCall("tilec::wgmma_gemm_rs", args, (m, n, k, groups, _b(g.trans_b), clear, ctype), g.loc)
+    # wg_wait > 0: keep that many groups in flight (the mainloop of a warp-specialized GEMM); -1: issue only
+    # (schedule_consumers places the waits)
+    if g.wg_wait:
         return DeviceCall("tilec::wgmma_gemm_ss_async", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr),
                           (m, n, k, groups, _b(g.trans_a), _b(g.trans_b), clear, ctype, g.wg_wait), g.loc)
     return DeviceCall("tilec::wgmma_gemm_ss", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr),

@@ -67,6 +67,7 @@ from tilec.language.copy import Copy
 from tilec.language.gemm import Gemm
 from tilec.transform.persistent_tiles import wants_persistent
 from tilec.transform.pipeline_loops import is_producer, pipeline_loops, restage, subst_copy
+from tilec.transform.schedule_consumers import Rings, annotated, check_dependences, parse_groups, schedule_consumers
 
 PRODUCER_REGS = 40
 REGISTER_FILE = 65536  # 32-bit registers per SM (one block per SM)
@@ -159,6 +160,13 @@ class _Ring:
         self.stage = simplify(binop("%", self.it, self.n))
         self.phase = simplify(binop("%", binop("//", self.it, self.n), 2))
 
+    def at(self, step: Expr) -> tuple[Expr, Expr]:
+        """(stage, phase) of the k-step whose loop-variable value is `step`."""
+        it = binop("-", step, self.loop.start)
+        if self.base is not None:
+            it = binop("+", Load(self.base, (const(0),), dt.int32), it)
+        return simplify(binop("%", it, self.n)), simplify(binop("%", binop("//", it, self.n), 2))
+
     def previous_stage(self) -> Expr:
         """The stage of the k-step before this one (valid when rel > 0)."""
         return simplify(binop("%", binop("+", self.it, self.n - 1), self.n))
@@ -176,17 +184,23 @@ class _Ring:
                      self.loop.loc)
 
 
-def _producer_loop(ring: _Ring, producers: list, staged: dict) -> For:
+def _producer_loop(ring: _Ring, producers: list, staged: dict, bars: dict | None = None) -> For:
+    """The producer's loop: per k-step, for each mbarrier pair (one for all copies, or bars[copy's tile] per copy),
+    wait until the consumers released the stage, expect its bytes, issue its TMA loads."""
     loop, loc = ring.loop, ring.loop.loc
     kv = loop.var
-    tx = sum(tma_bytes(p) for p in producers)
-    loads = [replace(restage(subst_copy(p, kv, kv), staged, ring.stage), mbar=BufferPtr(ring.full, ring.stage),
-                     async_=False) for p in producers]
-    body = seq(DeviceCall("tilec::mbarrier_wait", (BufferPtr(ring.empty, ring.stage), binop("^", ring.phase, 1)), (),
-                          loc),
-               DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(ring.full, ring.stage), const(tx)), (), loc),
-               *loads)
-    return replace(loop, kind="serial", body=body)
+    pairs: dict = {}
+    for p in producers:
+        pairs.setdefault(bars[p.dst.buffer] if bars else (ring.full, ring.empty), []).append(p)
+    body: list = []
+    for (full, empty), ps in pairs.items():
+        body += [DeviceCall("tilec::mbarrier_wait", (BufferPtr(empty, ring.stage), binop("^", ring.phase, 1)), (),
+                            loc),
+                 DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(full, ring.stage),
+                                                                 const(sum(tma_bytes(p) for p in ps))), (), loc)]
+        body += [replace(restage(subst_copy(p, kv, kv), staged, ring.stage), mbar=BufferPtr(full, ring.stage),
+                         async_=False) for p in ps]
+    return replace(loop, kind="serial", body=seq(*body))
 
 
 def pingpong_why(k: Kernel, consumers: list) -> str | None:
@@ -365,10 +379,24 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     bases = [Buffer(fresh(n), (1,), dt.int32, "var", loop.loc) for n in ("tl_pbase", "tl_cbase")] if persistent \
         else [None, None]
     pring, cring = (_Ring(loop, full, empty, b) for b in bases)
-    producer = _producer_loop(pring, producers, staged)
-    no_pingpong = pingpong_why(k, consumers)
+    schedule = annotated(loop)
+    bars: dict = {}
+    if schedule:  # order/stage annotations: one mbarrier pair per producer tile, consumers scheduled by groups
+        sched_groups = parse_groups(loop, _stmts(loop.body), producers)
+        check_dependences(sched_groups, _stmts(loop.body), set(staged), loop.loc)
+        for p in producers:
+            b = p.dst.buffer
+            bars[b] = tuple(Buffer(fresh(f"tl_{role}_{b.name}"), (s_n,), dt.uint64, "shared", loop.loc)
+                            for role in ("full", "empty"))
+    producer = _producer_loop(pring, producers, staged, bars or None)
+    no_pingpong = "order/stage annotations schedule the loop" if schedule else pingpong_why(k, consumers)
     groups = 0 if no_pingpong else k.threads // 128
-    consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
+    if schedule:
+        rings = Rings(cring.at, bars, lambda x: restage(x, staged, cring.stage))
+        consumer_code, sched_note = schedule_consumers(loop, sched_groups, rings, fresh)
+        consumer_loop, tail = seq(*consumer_code), []
+    else:
+        consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
 
     body = _stmts(k.body)
     i = body.index(loop)
@@ -392,20 +420,26 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
                       TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *p_next), k.loc)]
         cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *c_ctr,
                       TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *c_next), k.loc)]
+    pairs = list(bars.values()) or [(full, empty)]
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
-        *(DeviceCall("tilec::mbarrier_init", (BufferPtr(full, s), const(1)), (), loop.loc) for s in range(s_n)),
-        *(DeviceCall("tilec::mbarrier_init", (BufferPtr(empty, s), const(warps)), (), loop.loc) for s in range(s_n)),
+        *(DeviceCall("tilec::mbarrier_init", (BufferPtr(f, s), const(1)), (), loop.loc) for f, _ in pairs
+          for s in range(s_n)),
+        *(DeviceCall("tilec::mbarrier_init", (BufferPtr(e, s), const(warps)), (), loop.loc) for _, e in pairs
+          for s in range(s_n)),
         *(pro.inits() if pro else []),
         DeviceCall("tilec::fence_barrier_init", (), (), loop.loc)))
     ws = WarpSpecialize(seq(*prod_stmts), seq(*cons_stmts), k.threads, PRODUCER_REGS, consumer_regs(k.threads),
                         loop.loc)
-    new_body = seq(*shared, Alloc(full), Alloc(empty), *(pro.allocs() if pro else []), init, Sync(loop.loc), ws)
+    new_body = seq(*shared, *(Alloc(b) for pair in pairs for b in pair), *(pro.allocs() if pro else []), init,
+                   Sync(loop.loc), ws)
     notes = [f"TMA prologue load{'s' if len(pre_loads) > 1 else ''} "
              f"({', '.join(c.dst.buffer.name for c in pre_loads)}: issued by the producer before its loop, one "
              f"mbarrier{'; released after the loop for the next tile' if persistent else ''})"] if pre_loads else []
     note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
             "fence and a consumer barrier)")
     notes += [note] if stored else []
+    if schedule:
+        notes.append(sched_note + f"; one mbarrier pair per producer tile ({', '.join(b.name for b in bars)})")
     if groups:
         notes.append(f"ping-pong: the {groups} consumer warpgroups take turns at each T.gemm of the loop (named "
                      "barriers), so one's element-wise work overlaps another's wgmmas")

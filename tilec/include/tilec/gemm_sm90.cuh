@@ -196,10 +196,13 @@ TILEC_DEVICE void gemm_rs_sm90(const uint32_t (&a)[K / 16][4], uint32_t b_tile, 
 // released right after it (a kernel that overlaps the next k-block uses gemm_ss_sm90 and waits itself).
 // ---------------------------------------------------------------------------------------------------
 
-/// acc (+)= op(A) @ op(B) for the block tile (CLEAR: acc = op(A) @ op(B)); both operands in shared memory.
-template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T>
-TILEC_DEVICE void wgmma_gemm_ss(const T* As, const T* Bs, float* acc) {
-    static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_ss: M must be a multiple of 64 * GROUPS");
+/// wgmma_gemm_ss with WAIT commit groups left in flight when it returns (WAIT = -1: no wait at all, the caller
+/// places a wgmma_wait<n>(acc, ...) before it touches acc). A mainloop keeps one k-step of wgmmas running
+/// while it releases the previous stage; a scheduled attention loop overlaps softmax with the wgmmas.
+template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T, int WAIT>
+TILEC_DEVICE void wgmma_gemm_ss_async(const T* As, const T* Bs, float* acc) {
+    static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_ss_async: M must be a multiple of 64 * GROUPS");
+    static_assert(WAIT >= -1 && WAIT <= 7, "wgmma_gemm_ss_async: WAIT must be in -1..7");
     detail::gemm_sm90_check<M, N, K, N, !TRANS_A, TRANS_B, T>();
     constexpr int kWM = M / GROUPS;
     constexpr int kSlabs = kWM / 64;
@@ -215,15 +218,26 @@ TILEC_DEVICE void wgmma_gemm_ss(const T* As, const T* Bs, float* acc) {
                                                                 !CLEAR);
     }
     wgmma_commit_group_sync_aligned();
-    wgmma_wait_group_sync_aligned<0>();
+    if constexpr (WAIT >= 0) {
+        wgmma_wait_group_sync_aligned<WAIT>();
+    }
     warpgroup_fence_operand(c);
 }
 
+/// acc (+)= op(A) @ op(B) for the block tile (CLEAR: acc = op(A) @ op(B)); both operands in shared memory.
+template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T>
+TILEC_DEVICE void wgmma_gemm_ss(const T* As, const T* Bs, float* acc) {
+    wgmma_gemm_ss_async<M, N, K, GROUPS, TRANS_A, TRANS_B, CLEAR, T, 0>(As, Bs, acc);
+}
+
 /// acc (+)= A @ op(B) with A in registers: a_frag holds the warpgroup's rows of the M x K A as T values in the
-/// wgmma_acc(M, K) fragment (e.g. a softmax'd S converted to 16 bits), B in shared memory.
-template <int M, int N, int K, int GROUPS, bool TRANS_B, bool CLEAR, class T>
-TILEC_DEVICE void wgmma_gemm_rs(const T* a_frag, const T* Bs, float* acc) {
+/// wgmma_acc(M, K) fragment (e.g. a softmax'd S converted to 16 bits), B in shared memory. A is packed into
+/// registers of the call before the issue, so a_frag may change as soon as it returns. WAIT as for
+/// wgmma_gemm_ss_async.
+template <int M, int N, int K, int GROUPS, bool TRANS_B, bool CLEAR, class T, int WAIT>
+TILEC_DEVICE void wgmma_gemm_rs_async(const T* a_frag, const T* Bs, float* acc) {
     static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_rs: M must be a multiple of 64 * GROUPS");
+    static_assert(WAIT >= -1 && WAIT <= 7, "wgmma_gemm_rs_async: WAIT must be in -1..7");
     detail::gemm_sm90_check<M, N, K, N, true, TRANS_B, T>();
     constexpr int kSlabs = M / GROUPS / 64;
     float(&c)[kSlabs * N / 2] = *reinterpret_cast<float(*)[kSlabs * N / 2]>(acc);
@@ -241,33 +255,23 @@ TILEC_DEVICE void wgmma_gemm_rs(const T* a_frag, const T* Bs, float* acc) {
         detail::wgmma_issue_rs<N, K, N, TRANS_B, T>(a[i], b_tile, 0, c + i * (N / 2), !CLEAR);
     }
     wgmma_commit_group_sync_aligned();
-    wgmma_wait_group_sync_aligned<0>();
+    if constexpr (WAIT >= 0) {
+        wgmma_wait_group_sync_aligned<WAIT>();
+    }
     warpgroup_fence_operand(c);
 }
 
-/// wgmma_gemm_ss that returns with WAIT commit groups still in flight (a mainloop keeps one k-step of
-/// wgmmas running while it releases the previous stage); wgmma_wait_all(acc) ends it before acc is read.
-template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T, int WAIT>
-TILEC_DEVICE void wgmma_gemm_ss_async(const T* As, const T* Bs, float* acc) {
-    static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_ss_async: M must be a multiple of 64 * GROUPS");
-    static_assert(WAIT >= 0 && WAIT <= 7, "wgmma_gemm_ss_async: WAIT must be in 0..7");
-    detail::gemm_sm90_check<M, N, K, N, !TRANS_A, TRANS_B, T>();
-    constexpr int kWM = M / GROUPS;
-    constexpr int kSlabs = kWM / 64;
-    float(&c)[kSlabs * N / 2] = *reinterpret_cast<float(*)[kSlabs * N / 2]>(acc);
-    const int m_wg = warpgroup_index() * kWM;
-    const uint32_t a_tile = smem_u32addr(As);
-    const uint32_t b_tile = smem_u32addr(Bs);
-    warpgroup_fence_operand(c);
-    wgmma_fence_sync_aligned();
-#pragma unroll
-    for (int i = 0; i < kSlabs; ++i) {
-        detail::wgmma_issue_ss<M, N, K, N, !TRANS_A, TRANS_B, T>(a_tile, m_wg + 64 * i, b_tile, 0, c + i * (N / 2),
-                                                                !CLEAR);
-    }
-    wgmma_commit_group_sync_aligned();
-    wgmma_wait_group_sync_aligned<WAIT>();
-    warpgroup_fence_operand(c);
+template <int M, int N, int K, int GROUPS, bool TRANS_B, bool CLEAR, class T>
+TILEC_DEVICE void wgmma_gemm_rs(const T* a_frag, const T* Bs, float* acc) {
+    wgmma_gemm_rs_async<M, N, K, GROUPS, TRANS_B, CLEAR, T, 0>(a_frag, Bs, acc);
+}
+
+/// Waits until at most N of this warpgroup's wgmma commit groups are in flight; the accumulators of the ones
+/// that completed may then be read (the fences make the compiler see them written here, not at the issue).
+template <int N, class... Acc>
+TILEC_DEVICE void wgmma_wait(Acc&... acc) {
+    wgmma_wait_group_sync_aligned<N>();
+    (warpgroup_fence_operand(acc), ...);
 }
 
 /// Waits for every wgmma of this warpgroup; afterwards acc may be read (the fence makes the compiler see it
