@@ -74,6 +74,13 @@ _DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
 HEAD_DIMS = (64, 128, 256)
 
 
+# The dense loop's order/stage schedule (flash_attn_fwd(overlap=True)): groups [K copy] [mask, Q.K^T] [softmax]
+# [rescale O] [V copy] [P.V]; iteration k issues Q.K_k^T, rescales O and issues P_{k-1}.V_{k-1}, then runs the softmax
+# of k while both are on the tensor cores (the rescale and P.V one k-step late).
+OVERLAP_SCHEDULE = dict(order=[-1, 0, 3, 1, -1, 2], stage=[-1, 0, 0, 1, -1, 1],
+                        group=[[0], [1, 2], [3, 4, 5, 6, 7, 8, 9], [10], [11], [12]])
+
+
 def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False, block_M=128, block_N=64,
                    num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False, pingpong=False,
                    overlap=False):
@@ -128,11 +135,7 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
             if causal:
                 n_blocks = T.max(T.min(n_blocks, T.ceildiv((bx + 1) * block_M + offset, block_N)), 0)
                 mask_from = T.min(seqlen_k, bx * block_M + offset + 1)  # past the first row's last visible key
-            # overlap: groups [K copy] [mask, Q.K^T] [softmax] [rescale O] [V copy] [P.V]; the softmax runs last
-            # in the iteration, the rescale and P.V one iteration late.
-            sched = dict(order=[-1, 0, 3, 1, -1, 2], stage=[-1, 0, 0, 1, -1, 1],
-                         group=[[0], [1, 2], [3, 4, 5, 6, 7, 8, 9], [10], [11], [12]]) if overlap else {}
-            for k in T.Pipelined(n_blocks, num_stages=num_stages, **sched):
+            for k in T.Pipelined(n_blocks, num_stages=num_stages, **(OVERLAP_SCHEDULE if overlap else {})):
                 T.copy(K[bz, k * block_N:(k + 1) * block_N, kv_head, :], K_shared)
                 # The mask is the initial value of the score accumulator (the GEMM adds to it); only the key blocks
                 # that reach past mask_from need one.
