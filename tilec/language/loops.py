@@ -56,7 +56,9 @@ def Pipelined(*args: object, num_stages: int = 0, order: object = None, stage: o
     """A sequential loop whose global->shared copies are software-pipelined `num_stages` deep.
 
     The copies of iteration k + num_stages - 1 are issued while iteration k computes. `order`,
-    `stage` and `group` (TileLang's manual pipeline annotations) are accepted and recorded.
+    `stage` and `group` (TileLang's manual pipeline annotations) schedule the consumers of a warp-specialized
+    loop on sm_90a (tilec/transform/schedule_consumers.py: groups of the body's statements, each run `stage`
+    iterations late at position `order`); the sm80-family lowering records and ignores them.
     """
     current("T.Pipelined")
     start, extent = _range_args("T.Pipelined", args)
