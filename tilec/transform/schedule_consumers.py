@@ -141,7 +141,7 @@ def check_dependences(groups: list, body: list, skip: set, loc: object) -> None:
     A statement of group A on k-step j runs, in the source loop, before one of group B on step j' iff j < j' or
     (j == j' and A's statement comes first); the schedule must keep that for every pair that touches a common
     buffer (one writing it); body: the loop body's statements in source order; skip: buffers ordered otherwise (the producer's staged tiles)."""
-    pos = {id(x): (g, i) for i, x in enumerate(body) for g in groups if any(x is y for y in g.stmts)}
+    pos = {id(x): i for i, x in enumerate(body)}
     stmts = [(x, g) for g in groups for x in g.stmts]
     acc = {id(x): access(x) for x, _ in stmts}
     for xa, ga in stmts:
@@ -152,8 +152,8 @@ def check_dependences(groups: list, body: list, skip: set, loc: object) -> None:
             for d in (-1, 0, 1):  # xb on k-step j + d
                 if d == 0 and xa is xb:
                     continue
-                src_before = d > 0 or (d == 0 and pos[id(xa)][1] < pos[id(xb)][1])
-                new_before = (ga.stage, ga.order, pos[id(xa)][1]) < (d + gb.stage, gb.order, pos[id(xb)][1])
+                src_before = d > 0 or (d == 0 and pos[id(xa)] < pos[id(xb)])
+                new_before = (ga.stage, ga.order, pos[id(xa)]) < (d + gb.stage, gb.order, pos[id(xb)])
                 if src_before != new_before:
                     la, lb = getattr(xa.loc, "line", 0), getattr(xb.loc, "line", 0)
                     raise TilecError(
@@ -169,7 +169,6 @@ class _Inflight:
     """A T.gemm issued but not known complete: its accumulator, the shared tiles it reads, the k-step offset
     (k-step = iteration - off) and the stage releases waiting for it."""
 
-    key: tuple
     acc: Buffer
     shared: set
     off: int
@@ -178,8 +177,8 @@ class _Inflight:
 
 @dataclass
 class Rings:
-    """The producer buffers' mbarrier rings: at(step) -> (stage, phase); bars[buffer] = (full, empty); staged maps a
-    buffer to its multi-stage version; restage(stmt, stage) rewrites accesses to the staged buffers."""
+    """The producer tiles' mbarrier rings: at(step) -> (stage, phase) of a k-step; bars[tile] = (full, empty);
+    restage(stmt) rewrites the statement's accesses to the tiles into their stage (of the loop variable's k-step)."""
 
     at: Callable
     bars: dict
@@ -191,16 +190,15 @@ class _Emitter:
     wgmmas in flight (issued, not yet waited for)."""
 
     def __init__(self, loop: For, groups: list, rings: Rings):
-        self.loop, self.groups, self.rings = loop, groups, rings
-        self.loc = loop.loc
-        readers: dict = {}
+        self.rings, self.loc = rings, loop.loc
+        self.access = {id(x): access(x) for g in groups for x in g.stmts}
+        stages: dict = {}  # producer tile -> the stages of the groups reading it
         for g in groups:
             for x in g.stmts:
-                for b in access(x)[0] & set(rings.bars):
-                    readers.setdefault(b, []).append((g, x))
-        self.readers = readers
-        self.first_stage = {b: min(g.stage for g, _ in r) for b, r in readers.items()}
-        self.last_stage = {b: max(g.stage for g, _ in r) for b, r in readers.items()}
+                for b in self.access[id(x)][0] & set(rings.bars):
+                    stages.setdefault(b, []).append(g.stage)
+        self.first_stage = {b: min(v) for b, v in stages.items()}
+        self.last_stage = {b: max(v) for b, v in stages.items()}
 
     def _step(self, it: object, off: int) -> object:
         return simplify(binop("-", it, off)) if off else it
@@ -223,20 +221,23 @@ class _Emitter:
         del pending[:upto + 1]
         return out
 
+    def retire_all(self, pending: list, it: object) -> list:
+        return self._retire(pending, len(pending) - 1, it) if pending else []
+
     def iteration(self, instances: list, it: object, kvar: Var, pending: list) -> list:
         """The statements of one iteration `it` (an expression) running `instances`; updates `pending`."""
         out = []
         last_reader = {}
         for g in instances:
             for x in g.stmts:
-                for b in access(x)[0] & set(self.rings.bars):
+                for b in self.access[id(x)][0] & set(self.rings.bars):
                     if g.stage == self.last_stage[b]:
                         last_reader[b] = x
         waited: set = set()
         for g in instances:
             body: list = [Let(kvar, self._step(it, g.stage), self.loc)]
             for x in g.stmts:
-                reads, writes = access(x)
+                reads, writes = self.access[id(x)]
                 for b in sorted(reads & set(self.rings.bars), key=lambda b: b.name):
                     if g.stage == self.first_stage[b] and b not in waited:
                         waited.add(b)
@@ -248,7 +249,7 @@ class _Emitter:
                 body.append(self.rings.restage(replace(x, wg_wait=-1) if gemm else x))
                 if gemm is not None:
                     shared = {r.buffer for r in (x.a, x.b) if r.buffer.scope == "shared"}
-                    pending.append(_Inflight((g.index, g.stmts.index(x)), x.c.buffer, shared, g.stage))
+                    pending.append(_Inflight(x.c.buffer, shared, g.stage))
                 for b in sorted(reads & set(self.rings.bars), key=lambda b: b.name):
                     if last_reader.get(b) is x:  # the k-step's last reader of b: release once it is complete
                         holders = [p for p in pending if b in p.shared and p.off == g.stage]
@@ -266,11 +267,7 @@ class _Emitter:
         return p.acc in reads or p.acc in writes or bool(writes & p.shared)
 
 
-def _retire_all(em: _Emitter, code: list, pending: list, it: object) -> list:
-    return code + (em._retire(pending, len(pending) - 1, it) if pending else [])
-
-
-def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable) -> tuple[list, str]:
+def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable) -> tuple[Stmt, str]:
     """The consumers' statements replacing `loop` (see the module docstring) and a note for `tilec show`."""
     start, n = loop.start, loop.extent
     em = _Emitter(loop, groups, rings)
@@ -278,12 +275,14 @@ def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable) -
     stage0 = [g for g in groups if g.stage == 0]
     late = [g for g in groups if g.stage > 0]
     pending: list = []
-    prologue = _retire_all(em, em.iteration(stage0, start, loop.var, pending), pending, start)
+    prologue = em.iteration(stage0, start, loop.var, pending)
+    prologue += em.retire_all(pending, start)
     body = em.iteration(groups, kk, loop.var, pending)
     overlapped = [f"T.gemm into {p.acc.name}" for p in pending]
-    body = _retire_all(em, body, pending, kk)
+    body += em.retire_all(pending, kk)
     end = simplify(binop("+", start, n))
-    epilogue = _retire_all(em, em.iteration(late, end, loop.var, pending), pending, end)
+    epilogue = em.iteration(late, end, loop.var, pending)
+    epilogue += em.retire_all(pending, end)
     main = For(kk, simplify(binop("+", start, 1)), simplify(binop("-", n, 1)), seq(*body), "serial", loc=loop.loc)
     code = seq(*prologue, main, *epilogue)
     if static_int(n) is None or static_int(n) <= 0:
@@ -292,4 +291,4 @@ def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable) -
     note = (f"consumer schedule from order/stage: iteration k runs {sched}; each T.gemm waits only where a later "
             f"statement needs its result ({', '.join(overlapped) or 'none'} still running at the iteration's last "
             "statements)")
-    return [code], note
+    return code, note

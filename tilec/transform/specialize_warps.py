@@ -154,17 +154,18 @@ class _Ring:
     def __init__(self, loop: For, full: Buffer, empty: Buffer, base: Buffer | None):
         self.loop, self.full, self.empty, self.base = loop, full, empty, base
         self.n = max(loop.num_stages, 1)
-        rel = simplify(binop("-", loop.var, loop.start))
-        self.rel = rel
-        self.it = rel if base is None else simplify(binop("+", Load(base, (const(0),), dt.int32), rel))
-        self.stage = simplify(binop("%", self.it, self.n))
-        self.phase = simplify(binop("%", binop("//", self.it, self.n), 2))
+        self.rel = simplify(binop("-", loop.var, loop.start))
+        self.it = self._count(loop.var)
+        self.stage, self.phase = self.at(loop.var)
+
+    def _count(self, step: Expr) -> Expr:
+        """The running k-step number of the k-step whose loop-variable value is `step`."""
+        rel = simplify(binop("-", step, self.loop.start))
+        return rel if self.base is None else simplify(binop("+", Load(self.base, (const(0),), dt.int32), rel))
 
     def at(self, step: Expr) -> tuple[Expr, Expr]:
         """(stage, phase) of the k-step whose loop-variable value is `step`."""
-        it = binop("-", step, self.loop.start)
-        if self.base is not None:
-            it = binop("+", Load(self.base, (const(0),), dt.int32), it)
+        it = self._count(step)
         return simplify(binop("%", it, self.n)), simplify(binop("%", binop("//", it, self.n), 2))
 
     def previous_stage(self) -> Expr:
@@ -393,8 +394,8 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     groups = 0 if no_pingpong else k.threads // 128
     if schedule:
         rings = Rings(cring.at, bars, lambda x: restage(x, staged, cring.stage))
-        consumer_code, sched_note = schedule_consumers(loop, sched_groups, rings, fresh)
-        consumer_loop, tail = seq(*consumer_code), []
+        consumer_loop, sched_note = schedule_consumers(loop, sched_groups, rings, fresh)
+        tail = []
     else:
         consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
 
