@@ -3,7 +3,8 @@ TMA + wgmma lowering) against torch SDPA (cuDNN and flash backends), in one run:
 seqlen_q != seqlen_k, causal rows without keys, lse) first, then TFLOP/s over shared/TARGETS.md's table per tile
 config (total tokens 16k: batch = 16384 / S, heads * head_dim = 2048).
 
-Usage: python bench/attention_sm90_jit.py OUT.json [check|bench|all] [dtypes] [head_dims]
+Usage: python bench/attention_sm90_jit.py OUT.json [check|bench|all] [dtypes] [head_dims] [full|causal|both] [set]
+(set: a CONFIG_SETS name, default "default")
 """
 from __future__ import annotations
 
@@ -31,10 +32,21 @@ CONFIGS = {
     256: [(128, 64, 2, 256, True, False), (128, 64, 2, 256, False, False),
           (128, 64, 2, 256, True, False, False, True), (128, 64, 2, 256, False, False, False, True)],
 }
+# Persistent causal kernels (query blocks in pairs x, last - x: T.annotate_persistent(pairs=True)) against the
+# catalogue's causal variants (the first per head_dim); run with the config set "causal-persistent".
+CAUSAL_PERSISTENT = {
+    64: [(192, 128, 2, 384, False, False), (192, 128, 2, 384, True, False), (192, 128, 2, 384, True, True),
+         (128, 128, 2, 256, True, False, False, True)],
+    128: [(128, 128, 2, 256, False, False, False, True), (128, 128, 2, 256, True, False, False, True),
+          (128, 128, 2, 256, True, False), (128, 128, 2, 256, True, True, False, True)],
+    256: [(128, 64, 2, 256, False, False), (128, 64, 2, 256, True, False), (128, 64, 2, 256, True, False, False, True)],
+}
+CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
 CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 300, 4, 4), (3, 513, 1000, 2, 2),
-          (4, 1999, 2011, 16, 4)]  # the last: more tiles than SMs (persistent blocks take several)
+          (4, 1999, 2011, 16, 4),  # more tiles than SMs (persistent blocks take several)
+          (2, 1300, 1300, 40, 8)]  # an odd number of query blocks (128 and 192 rows) with more pairs than SMs
 
 
 def bench(fn) -> float:
@@ -62,10 +74,11 @@ def _warm(job: tuple) -> str:
         return f"{job}: FAILED {str(e)[:300]}"
 
 
-def precompile(dtypes: list, dims: list) -> None:
+def precompile(dtypes: list, dims: list, causals=(False, True), configs=None) -> None:
     import concurrent.futures as cf
 
-    jobs = [(dt, d, c, cfg) for dt in dtypes for d in dims for c in (False, True) for cfg in CONFIGS[d]]
+    configs = configs or CONFIGS
+    jobs = [(dt, d, c, cfg) for dt in dtypes for d in dims for c in causals for cfg in configs[d]]
     with cf.ProcessPoolExecutor(min(len(jobs), 14)) as ex:
         for line in ex.map(_warm, jobs):
             print("compiled", line, flush=True)
@@ -80,17 +93,20 @@ def main() -> None:
     mode = sys.argv[2] if len(sys.argv) > 2 else "all"
     dtypes = sys.argv[3].split(",") if len(sys.argv) > 3 else ["float16", "bfloat16"]
     dims = [int(x) for x in sys.argv[4].split(",")] if len(sys.argv) > 4 else [64, 128, 256]
+    which = sys.argv[5] if len(sys.argv) > 5 else "both"
+    causals = {"full": (False,), "causal": (True,), "both": (False, True)}[which]
+    configs = CONFIG_SETS[sys.argv[6] if len(sys.argv) > 6 else "default"]
     t0 = time.time()
-    precompile(dtypes, dims)
+    precompile(dtypes, dims, causals, configs)
     print(f"precompiled in {time.time() - t0:.0f}s", flush=True)
     rows, checks = [], []
     torch.manual_seed(0)
     for dtype in dtypes:
         td = getattr(torch, dtype)
         for d in dims:
-            for causal in (False, True):
+            for causal in causals:
                 kerns = {}
-                for cfg in CONFIGS[d]:
+                for cfg in configs[d]:
                     try:
                         kerns[cfg] = compile_cfg(dtype, d, causal, cfg)
                         kerns[cfg].cubin
@@ -152,7 +168,7 @@ def main() -> None:
             best[key] = r
     for dtype in dtypes:
         for d in dims:
-            for cfg in CONFIGS[d]:
+            for cfg in configs[d]:
                 rs = [r["ratio_cudnn"] for r in rows if r["dtype"] == dtype and r["d"] == d and r["cfg"] == cfg
                       and r["ratio_cudnn"]]
                 if rs:

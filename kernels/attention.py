@@ -100,8 +100,8 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
     def main(Q: T.Tensor(q_shape, dtype), K: T.Tensor(kv_shape, dtype), V: T.Tensor(kv_shape, dtype),
              O: T.Tensor(q_shape, dtype), LSE: T.Tensor((batch, heads, seqlen_q), accum), scale: T.float32):
         with T.Kernel(T.ceildiv(seqlen_q, block_M), heads, batch, threads=threads) as (mb, by, bz):
-            if persistent:
-                T.annotate_persistent()
+            if persistent:  # causal: query blocks in pairs (x, last - x), the same work for every pair
+                T.annotate_persistent(pairs=causal)
             if pingpong:
                 T.annotate_pingpong()
             bx = mb  # the query block
@@ -286,6 +286,7 @@ class TileConfig:
     persistent: bool = False     # T.annotate_persistent (one block per SM loops over the tiles)
     smem_epilogue: bool = False  # O through a shared tile (TMA store on sm_90a)
     overlap: bool = False        # the loop's order/stage schedule (softmax of k beside P.V of k - 1; sm_90a)
+    max_seqlen_k: int = 0        # > 0: the variant serves only seqlen_k (varlen: max_seqlen_k) <= this
 
     def smem_bytes(self, head_dim: int) -> int:
         return (self.block_m * (2 if self.smem_epilogue else 1) + 2 * self.stages * self.block_n) * head_dim * 2
@@ -304,24 +305,31 @@ CONFIGS = {
 }
 
 
-# The sm90a lowering (dense kernel only; per (head_dim, causal)): a TMA producer warpgroup feeding `threads` wgmma
-# consumer threads (QK^T shared x shared, PV with P in registers), the Q tile loaded by TMA ahead of the K/V ring.
-# Chosen from bench/results/2026-11-23-h100-attention-sm90a-jit-run2-d*.json (H100, vs cuDNN SDPA): persistent tiles
-# pay for the non-causal kernels (d256 S=1k 0.44x -> 0.85x), but the causal ones, whose tiles differ in cost, lost
-# up to 30% at S=16k (blocks drift apart, so K/V of many heads compete for L2): causal stays one tile per block.
-# head_dim 64 takes three consumer warpgroups (192-row blocks). overlap (the order/stage schedule, see
-# flash_attn_fwd) where bench/results/2026-11-23-h100-attention-sm90a-jit-overlap-{fp16,bf16}.json measured it faster:
-# d128 causal (fp16 S=8k 496 -> 526, 16k 535 -> 565 TFLOP/s) and d256 non-causal (S=16k 595 -> 621); the d128
-# non-causal persistent kernel lost with it (569 -> 507 at 16k), and 192-row d64 blocks spill with it.
-# Not for varlen (its loop sits inside a branch,
-# which warp specialization does not handle: the sm80 variants serve it on sm_90 too).
+# The sm90a lowering (dense kernel only; per (head_dim, causal), in preference order: the first whose max_seqlen_k
+# admits the problem wins): a TMA producer warpgroup feeding `threads` wgmma consumer threads (QK^T shared x shared,
+# PV with P in registers), the Q tile loaded by TMA ahead of the K/V ring.
+# Non-causal, from bench/results/2026-11-23-h100-attention-sm90a-jit-run2-d*.json (H100, vs cuDNN SDPA): persistent
+# tiles (d256 S=1k 0.44x -> 0.85x); head_dim 64 takes three consumer warpgroups (192-row blocks). overlap (the
+# order/stage schedule, see flash_attn_fwd) where bench/results/2026-11-23-h100-attention-sm90a-jit-overlap-*.json
+# measured it faster: d256 non-causal (S=16k 595 -> 621 TFLOP/s); the d128 non-causal persistent kernel lost with it
+# (569 -> 507 at 16k), and 192-row d64 blocks spill with it.
+# Causal, from bench/results/2026-11-23-h100-attention-sm90a-jit-causal-persistent-{fp16,bf16}.json: persistent tiles
+# taken in pairs of equal work (T.annotate_persistent(pairs=True)) up to S = 8k (fp16 d128 S=1k 290 -> 390 TFLOP/s,
+# 4k 476 -> 501; d256 1k 237 -> 373, 4k 463 -> 535; d64 1k 202 -> 272 with 128-row blocks, 4k 363 -> 384), one
+# tile per block beyond (S=16k: d128 589 vs 533, d64 444 vs 409 persistent).
+# Not for varlen (its loop sits inside a branch, which warp specialization does not handle: the sm80 variants serve
+# it on sm_90 too).
 SM90A_CONFIGS = {
-    (64, False): TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True),
-    (64, True): TileConfig(192, 128, 2, 384),
-    (128, False): TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True),
-    (128, True): TileConfig(128, 128, 2, 256, overlap=True),
-    (256, False): TileConfig(128, 64, 2, 256, persistent=True, overlap=True),
-    (256, True): TileConfig(128, 64, 2, 256),
+    (64, False): (TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True),),
+    (64, True): (TileConfig(128, 128, 2, 256, persistent=True, overlap=True, max_seqlen_k=2048),
+                 TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True, max_seqlen_k=8192),
+                 TileConfig(192, 128, 2, 384)),
+    (128, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True),),
+    (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=8192),
+                  TileConfig(128, 128, 2, 256, overlap=True)),
+    (256, False): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True),),
+    (256, True): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True, max_seqlen_k=8192),
+                  TileConfig(128, 64, 2, 256)),
 }
 
 
@@ -348,13 +356,14 @@ class AttentionVariant(VariantBase):
     def cpp_fields(self) -> list[str]:
         c = self.config
         return [str(_DTYPES[self.dtype][1]), str(self.head_dim), "true" if self.causal else "false",
-                str(c.block_m), str(c.block_n)]
+                str(c.block_m), str(c.block_n), f"{c.max_seqlen_k}LL"]
 
 
 def variant_name(dtype: str, head_dim: int, causal: bool, varlen: bool, c: TileConfig, lowering: str = "sm80") -> str:
     return (f"attn{'_varlen' if varlen else ''}_{_DTYPES[dtype][0]}_d{head_dim}_{'causal' if causal else 'full'}"
             f"_bm{c.block_m}_bn{c.block_n}_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}"
-            f"{'_epi' if c.smem_epilogue else ''}{'_ov' if c.overlap else ''}_{lowering}")
+            f"{'_epi' if c.smem_epilogue else ''}{'_ov' if c.overlap else ''}"
+            f"{f'_maxsk{c.max_seqlen_k}' if c.max_seqlen_k else ''}_{lowering}")
 
 
 def all_variants(varlen: bool) -> list[AttentionVariant]:
@@ -365,10 +374,10 @@ def all_variants(varlen: bool) -> list[AttentionVariant]:
         for d in HEAD_DIMS:
             for causal in (False, True):
                 if not varlen:  # first in its group: the stub takes it wherever it can run (sm_90a)
-                    c = SM90A_CONFIGS[(d, causal)]
-                    out.append(AttentionVariant(name=variant_name(dtype, d, causal, varlen, c, "sm90a"),
-                                                lowering="sm90a", archs=("sm_90a",), dtype=dtype, head_dim=d,
-                                                causal=causal, varlen=varlen, config=c))
+                    for c in SM90A_CONFIGS[(d, causal)]:
+                        out.append(AttentionVariant(name=variant_name(dtype, d, causal, varlen, c, "sm90a"),
+                                                    lowering="sm90a", archs=("sm_90a",), dtype=dtype, head_dim=d,
+                                                    causal=causal, varlen=varlen, config=c))
                 for c in CONFIGS[d]:
                     out.append(AttentionVariant(name=variant_name(dtype, d, causal, varlen, c), lowering="sm80",
                                                 dtype=dtype, head_dim=d, causal=causal, varlen=varlen, config=c))
@@ -380,10 +389,12 @@ def variants() -> list[AttentionVariant]:
 
 
 def select(dtype: str, head_dim: int, causal: bool, varlen: bool = False,
-           runnable=lambda v: True) -> AttentionVariant | None:
-    """The variant the C++ stub picks: the first of the (dtype, head_dim, causal) group that can run on the device
-    (runnable(v): its archs match and its shared memory fits). None: no kernel for this problem."""
+           runnable=lambda v: True, seqlen_k: int = 0) -> AttentionVariant | None:
+    """The variant the C++ stub picks: the first of the (dtype, head_dim, causal) group that admits seqlen_k (varlen:
+    max_seqlen_k; TileConfig.max_seqlen_k) and can run on the device (runnable(v): its archs match and its shared
+    memory fits). None: no kernel for this problem."""
     for v in all_variants(varlen):
-        if v.dtype == dtype and v.head_dim == head_dim and v.causal == causal and runnable(v):
+        if v.dtype == dtype and v.head_dim == head_dim and v.causal == causal and runnable(v) and \
+                (not v.config.max_seqlen_k or seqlen_k <= v.config.max_seqlen_k):
             return v
     return None

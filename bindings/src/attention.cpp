@@ -320,7 +320,8 @@ void check_has_kernel(const Call& c) {
                      "and pass softmax_scale=1/sqrt(" + std::to_string(c.head_dim) + ") to keep the scale");
 }
 
-// The first row (preference order) of the problem's (dtype, head_dim, causal) group that runs on the device.
+// The first row (preference order) of the problem's (dtype, head_dim, causal) group that admits its key length
+// (AttentionVariant::max_seqlen_k) and runs on the device.
 const AttentionVariant& select_row(const Call& c, const Device& d) {
   std::string detail;
   for (int i = 0; i < c.row_count(); ++i) {
@@ -329,6 +330,7 @@ const AttentionVariant& select_row(const Call& c, const Device& d) {
     // A TMA kernel (sm90a rows) encodes a tensor map of K and V, which cannot describe an empty tensor: with no
     // keys the next row (cp.async, no tensor maps) writes the zeros / +inf LSE.
     if (r.kernel->n_tmaps > 0 && c.seqlen_k == 0) continue;
+    if (r.max_seqlen_k > 0 && (c.varlen ? c.max_seqlen_k : c.seqlen_k) > r.max_seqlen_k) continue;
     if (d.usable[kernel_index(r.kernel)]) return r;
     detail += std::string(detail.empty() ? "" : "; ") + r.kernel->name + " " + unusable_reason(*r.kernel, d);
   }

@@ -50,6 +50,7 @@ struct AttentionVariant {   // one row of kAttention (and of kAttentionVarlen); 
   int head_dim;             // the only head_dim the kernel computes
   bool causal;              // bottom-right aligned causal mask (compile-time)
   int block_m, block_n;     // query rows and keys per tile
+  long long max_seqlen_k;   // > 0: the row serves only seqlen_k (varlen: max_seqlen_k) <= this (a schedule choice)
 };
 using AttentionVarlenVariant = AttentionVariant;  // the varlen family's rows: the same fields
 }  // namespace tilekernels

@@ -41,6 +41,7 @@ void attention_fields(py::dict& d, const KernelInfo& info, const char* family, c
     d["head_dim"] = r.head_dim;
     d["causal"] = r.causal;
     d["block"] = py::make_tuple(r.block_m, r.block_n);
+    d["max_seqlen_k"] = r.max_seqlen_k;
     d["preference"] = i;
   }
 }

@@ -252,14 +252,18 @@ def test_variant_table() -> None:
     for v in dense:
         first = attention.select(v.dtype, v.head_dim, v.causal)
         assert first.lowering == "sm90a" and first.archs == ("sm_90a",)
-        assert first.config == attention.SM90A_CONFIGS[(v.head_dim, v.causal)]
+        assert first.config == attention.SM90A_CONFIGS[(v.head_dim, v.causal)][0]
+        # past every sm90a row's max_seqlen_k the group's last sm90a row (no limit) serves any key length
+        last = attention.select(v.dtype, v.head_dim, v.causal, seqlen_k=1 << 30)
+        assert last.lowering == "sm90a" and last.config == attention.SM90A_CONFIGS[(v.head_dim, v.causal)][-1]
+        assert last.config.max_seqlen_k == 0
     assert all(v.lowering == "sm80" for v in varlen)
     assert attention.select("float16", 128, False).name == "attn_f16_d128_full_bm128_bn128_s2_t256_persistent_epi_sm90a"
     assert attention.select("bfloat16", 256, True, runnable=lambda v: small(v) and sm80(v)).config == SMALL_D256
     assert attention_varlen.select("float16", 256, False, runnable=small).name == \
         "attn_varlen_f16_d256_full_bm64_bn32_s2_t128_sm80"
     assert attention.select("float16", 96, False) is None
-    assert [p.cpp_fields() for p in (big,)] == [["1", "256", "true", "64", "64"]]
+    assert [p.cpp_fields() for p in (big,)] == [["1", "256", "true", "64", "64", "0LL"]]
 
 
 @pytest.mark.parametrize("name", ["attn_f16_d256_full_bm64_bn64_s2_t128_sm80",
@@ -382,7 +386,7 @@ def test_table_rows_compile_with_the_scale_and_an_empty_family(tmp_path) -> None
                       ["metadata"]["launches"][0]["smem_bytes"])
     text = table(planned, tmp_path, "80", fams)
     assert "static const AttentionVarlenVariant* const kAttentionVarlen = nullptr;" in text
-    assert "{&kKernels[0], 1, 128, true, 64, 64}," in text
+    assert "{&kKernels[0], 1, 128, true, 64, 64, 0LL}," in text
     (tmp_path / "table.inc").write_text(text)
     main = tmp_path / "main.cpp"
     main.write_text('#include "kernel_info.h"\n#include "table.inc"\n#include <cstdio>\n'

@@ -21,6 +21,7 @@ FAKE_SCRATCH = 0x5C0000000000  # runtime.h kFakeScratchAddress
 
 D128 = "attn_f16_d128_full_bm64_bn64_s2_t128_sm80"
 D128_CAUSAL = "attn_f16_d128_causal_bm64_bn64_s2_t128_sm80"
+D128_CAUSAL_SHORT = "attn_bf16_d128_causal_bm128_bn128_s2_t256_persistent_epi_ov_maxsk8192_sm90a"  # seqlen_k <= 8192
 
 
 def _qkv(torch, b=2, sq=77, sk=100, h=8, hkv=2, d=128, dtype=None):
@@ -96,8 +97,9 @@ def test_kernels_lists_attention_rows(tk) -> None:
     assert k["archs"] == ["sm_80", "sm_90a", "compute_80"] and k["smem_bytes"] == 81920 and k["threads"] == 128
     v = ks["attn_varlen_bf16_d64_causal_bm64_bn64_s2_t128_sm80"]
     assert (v["family"], v["dtype"], v["head_dim"], v["causal"]) == ("attention_varlen", "bfloat16", 64, True)
-    assert sorted(k["preference"] for k in ks.values() if k["family"] == "attention") == list(range(12))
+    assert sorted(k["preference"] for k in ks.values() if k["family"] == "attention") == list(range(13))
     assert ks["attn_f16_d128_full_bm128_bn128_s2_t256_persistent_epi_sm90a"]["preference"] == 2  # ahead of its sm80 row
+    assert ks[D128_CAUSAL_SHORT]["max_seqlen_k"] == 8192 and k["max_seqlen_k"] == 0
     assert [k["preference"] for k in ks.values() if k["family"] == "attention_varlen"] == list(range(8))
 
 
@@ -195,6 +197,22 @@ def test_sm90a_rows_need_keys(tk, fake_gpu, torch) -> None:
     q, k, v = _qkv(torch, sq=70, sk=0, h=2, hkv=2, d=128)
     tk.flash_attn(q, k, v)
     assert tk._C._test_last_launch()["kernel"] == "attn_f16_d128_full_bm64_bn64_s2_t128_sm80"
+
+
+@pytest.mark.parametrize("sk, want", [(1, D128_CAUSAL_SHORT), (8192, D128_CAUSAL_SHORT),
+                                     (8193, "attn_bf16_d128_causal_bm64_bn64_s2_t128_sm80")])
+def test_dispatch_by_key_length(tk, fake_gpu, torch, sk: int, want: str) -> None:
+    """A row with max_seqlen_k serves only key lengths up to it (the fake table's bf16 d128 causal sm90a row: <= 8192);
+    longer ones take the next row of the group."""
+    from kernels import attention
+
+    fake_gpu((9, 0), 227 * 1024)
+    q, k, v = _qkv(torch, sq=3, sk=sk, h=1, hkv=1, d=128, dtype=torch.bfloat16)
+    tk.flash_attn(q, k, v, causal=True)
+    assert tk._C._test_last_launch()["kernel"] == want
+    # The same rule in Python, on the real catalogue: its d128 causal group has a persistent row for S <= 8192
+    short = attention.select("bfloat16", 128, True, seqlen_k=sk)
+    assert short.config.persistent == (sk <= 8192) and short.lowering == "sm90a"
 
 
 def test_unsupported_gpu(tk, fake_gpu, torch) -> None:

@@ -162,7 +162,10 @@ class CudaEmitter:
             self.block(s.body)
         elif isinstance(s, TileLoop):
             self.line("#pragma unroll 1")
-            self.line("for (int tl_tile = tl_first; tl_tile < tl_tiles; tl_tile += tl_step) {")
+            if self.kernel is not None and self.kernel.tile_pairs:
+                _pair_loop_head(self)
+            else:
+                self.line("for (int tl_tile = tl_first; tl_tile < tl_tiles; tl_tile += tl_step) {")
             self.ind += 1
             _bind_tile(self, self.kernel)
             self.ind -= 1
@@ -295,6 +298,12 @@ def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
         em.line("const int tl_tiles = tl_gx * tl_gy * tl_gz;")
         em.line("const int tl_first = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);")
         em.line("const int tl_step = gridDim.x * gridDim.y * gridDim.z;")
+        if k.tile_pairs:
+            em.line("// tile pairs: (x, tl_gx - 1 - x) of one (y, z) row, or (odd tl_gx) the middle x of rows 2m and")
+            em.line("// 2m + 1; pair p = this block's index, + tl_step, ...; only when every block gets a pair")
+            em.line("const int tl_fh = tl_gx / 2, tl_rows = tl_gy * tl_gz;")
+            em.line("const int tl_units = tl_fh * tl_rows + (tl_gx & 1) * ((tl_rows + 1) / 2);")
+            em.line("const bool tl_paired = tl_units >= tl_step;")
         return
     if not k.swizzle:
         em.line(f"[[maybe_unused]] const int {bx} = blockIdx.x;")
@@ -304,6 +313,26 @@ def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
     em.line("const int tl_gx = gridDim.x, tl_gy = gridDim.y;")
     _rasterize(em, k, "blockIdx.y * tl_gx + blockIdx.x", "blockIdx.x * tl_gy + blockIdx.y")
     em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
+
+
+def _pair_loop_head(em: CudaEmitter) -> None:
+    """The head of a TileLoop over tile pairs (Kernel.tile_pairs): tl_seq counts two per pair, a block's sequence
+    is 2b, 2b + 1, 2(b + B), ... . Pair u < tl_fh * tl_rows: x = p, then tl_gx - 1 - p of row u / tl_fh (p = u %
+    tl_fh), the same work x + 1 + tl_gx - x for every pair when a tile's work is x + 1 (or any linear function of
+    x); the later pairs (odd tl_gx): the middle x of rows 2m, 2m + 1 (two halves of that work; the second is
+    skipped past the last row). The body then starts from tl_tile as in the plain loop; without tl_paired, tl_seq
+    is the plain tile sequence."""
+    em.line("for (int tl_seq = tl_paired ? 2 * tl_first : tl_first; tl_seq < (tl_paired ? 2 * tl_units : tl_tiles);"
+            " tl_seq += tl_paired ? ((tl_seq & 1) ? 2 * tl_step - 1 : 1) : tl_step) {")
+    em.ind += 1
+    em.line("const int tl_u = tl_seq >> 1, tl_h = tl_seq & 1;")
+    em.line("const bool tl_mid = tl_u >= tl_fh * tl_rows;")
+    em.line("const int tl_p = tl_mid ? tl_fh : tl_u % tl_fh;")
+    em.line("const int tl_row = tl_mid ? 2 * (tl_u - tl_fh * tl_rows) + tl_h : tl_u / tl_fh;")
+    em.line("const int tl_px = (!tl_mid && tl_h) ? tl_gx - 1 - tl_p : tl_p;")
+    em.line("if (tl_paired && tl_row >= tl_rows) continue;  // odd row count: the last middle x goes alone")
+    em.line("const int tl_tile = tl_paired ? tl_row * tl_gx + tl_px : tl_seq;")
+    em.ind -= 1
 
 
 def _bind_tile(em: CudaEmitter, k: Kernel | None) -> None:

@@ -36,6 +36,7 @@ class Kernel(Stmt):
     swizzle: tuple = ()  # (panel_size, order) of T.use_swizzle block rasterization, set by lowering
     tensor_maps: tuple = ()  # TMA TensorMapSpecs the kernel takes as parameters, set by lowering
     persistent: bool = False  # T.annotate_persistent: blocks loop over tiles (TileLoop), set by persistent_tiles
+    tile_pairs: bool = False  # T.annotate_persistent(pairs=True): the TileLoop takes tiles (x, gx - 1 - x) in pairs
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +112,7 @@ class Let(Stmt):
 @dataclass(frozen=True, eq=False)
 class Annotate(Stmt):
     """Schedule annotations: kind "layout" (value: {Buffer: layout}), "swizzle" (value: (panel, order, enable)) or
-    "persistent" (value: enable)."""
+    "persistent" (value: (enable, pairs))."""
 
     kind: str
     value: object

@@ -25,16 +25,25 @@ def use_swizzle(panel_size: int = 8, order: str = "row", enable: bool = True) ->
     b.emit(Annotate("swizzle", (panel_size, order, bool(enable)), loc()))
 
 
-def annotate_persistent(enable: bool = True) -> None:
+def annotate_persistent(enable: bool = True, pairs: bool = False) -> None:
     """Make the kernel persistent: launch min(#tiles, #SMs x resident blocks per SM) blocks that each loop over
     tiles t = b, b + B, b + 2B, ... (b: the block's index, B: the blocks launched; #tiles = the product of the
     T.Kernel grid), with the block variables bound from t (after T.use_swizzle's rasterization). A schedule choice
     only: the program computes the same result. On sm_90a's warp-specialized pipeline the producer then prefetches
-    the next tile's stages while the consumers run the epilogue."""
+    the next tile's stages while the consumers run the epilogue.
+
+    pairs: each block takes its tiles in pairs (x, gx - 1 - x) of the same y and z (gx: the grid's x extent; with
+    an odd gx the middle x goes alone), pair p = b, b + B, ... . When a tile's work grows linearly with x (the query
+    blocks of a causal attention) every pair is the same work, so the static schedule stays balanced, and a block's
+    consecutive tiles share y and z (their K/V rows stay in L2). Taken only when there are at least as many pairs as
+    blocks launched (otherwise the plain order: one tile per block is better balanced then). Not with
+    T.use_swizzle."""
     b = current("T.annotate_persistent")
     if not isinstance(enable, bool):
         raise TilecError(f"T.annotate_persistent: enable must be a bool, got {enable!r}", loc())
-    b.emit(Annotate("persistent", enable, loc()))
+    if not isinstance(pairs, bool):
+        raise TilecError(f"T.annotate_persistent: pairs must be a bool, got {pairs!r}", loc())
+    b.emit(Annotate("persistent", (enable, pairs), loc()))
 
 
 def annotate_pingpong(enable: bool = True) -> None:

@@ -3,7 +3,7 @@
 Pre:  pipelining has run (specialize_warps on sm_90a, pipeline_loops otherwise). A warp-specialized kernel that
       was annotated already has one TileLoop per role (specialize_warps builds them, so that its stage ring runs on
       across tiles).
-Post: every annotated kernel has Kernel.persistent = True and its work inside TileLoop(s): for an annotated
+Post: every annotated kernel has Kernel.persistent = True (Kernel.tile_pairs = True with pairs=True) and its work inside TileLoop(s): for an annotated
       kernel that is not warp-specialized, every statement but the annotations goes into one TileLoop whose body
       ends with a barrier (the next tile's first shared-memory writes, e.g. cp.async prologue copies that
       insert_syncs does not guard, must not overtake the last reads of this tile). attrs["lowering_notes"] says so.
@@ -15,15 +15,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tilec.errors import TilecError
 from tilec.ir.func import PrimFunc
 from tilec.ir.stmt import Annotate, Kernel, Seq, Stmt, Sync, TileLoop, seq
 from tilec.ir.visit import walk
 
 
+def _persistent_request(k: Kernel) -> tuple:
+    """(enable, pairs) of kernel `k`'s last T.annotate_persistent; (False, False) without one."""
+    flags = [s.value for s in walk(k.body) if isinstance(s, Annotate) and s.kind == "persistent"]
+    return tuple(flags[-1]) if flags else (False, False)
+
+
 def wants_persistent(k: Kernel) -> bool:
     """Whether kernel `k` asks to be persistent (its last T.annotate_persistent wins)."""
-    flags = [bool(s.value) for s in walk(k.body) if isinstance(s, Annotate) and s.kind == "persistent"]
-    return bool(flags) and flags[-1]
+    return bool(_persistent_request(k)[0])
 
 
 def _wrap(k: Kernel) -> Kernel:
@@ -52,7 +58,11 @@ def persistent_tiles(fn: PrimFunc, target: object = None) -> PrimFunc:
             s = _wrap(s)
             what = "persistent tiles: each block loops over tiles with a barrier between them"
             notes[i] = f"{notes[i]}; {what}" if i in notes else what
-        return replace(s, persistent=True)
+        pairs = bool(_persistent_request(s)[1])
+        if pairs and any(isinstance(x, Annotate) and x.kind == "swizzle" and x.value[2] for x in walk(s.body)):
+            raise TilecError("T.annotate_persistent(pairs=True) with T.use_swizzle: tile pairs (x, gx - 1 - x) are "
+                             "taken in the grid's own order; drop one of the two annotations", s.loc)
+        return replace(s, persistent=True, tile_pairs=pairs)
 
     body = top(fn.body)
     return fn.with_body(body, lowering_notes=notes) if notes else fn.with_body(body)
