@@ -41,7 +41,19 @@ CAUSAL_PERSISTENT = {
           (128, 128, 2, 256, True, False), (128, 128, 2, 256, True, True, False, True)],
     256: [(128, 64, 2, 256, False, False), (128, 64, 2, 256, True, False), (128, 64, 2, 256, True, False, False, True)],
 }
-CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT}
+# Wider K/V tiles (block_N 176 at d128, 80 at d256: more tensor-core work per softmax row) against the catalogue's
+# sm90a variants (the first per head_dim); "wide-full" for non-causal runs, "wide-causal" for causal ones.
+WIDE_FULL = {
+    128: [(128, 128, 2, 256, True, True), (128, 176, 2, 256, True, False), (128, 176, 2, 256, True, False, False, True),
+          (128, 176, 2, 256, False, False, False, True), (128, 128, 2, 256, False, False, False, True)],
+    256: [(128, 64, 2, 256, True, False, False, True)],  # 128 x 80 needs 1 KiB more shared memory than sm_90a has
+}
+WIDE_CAUSAL = {
+    128: [(128, 128, 2, 256, True, True, False, True), (128, 176, 2, 256, True, False, False, True),
+          (128, 176, 2, 256, False, False, False, True)],
+}
+CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
+               "wide-causal": WIDE_CAUSAL}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
 CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 300, 4, 4), (3, 513, 1000, 2, 2),

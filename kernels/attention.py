@@ -313,6 +313,9 @@ CONFIGS = {
 # order/stage schedule, see flash_attn_fwd) where bench/results/2026-11-23-h100-attention-sm90a-jit-overlap-*.json
 # measured it faster: d256 non-causal (S=16k 595 -> 621 TFLOP/s); the d128 non-causal persistent kernel lost with it
 # (569 -> 507 at 16k), and 192-row d64 blocks spill with it.
+# d128 non-causal beyond S = 8k: one tile per block with overlap (bench/results/2026-11-23-h100-attention-sm90a-jit-
+# wide-full-fp16.json: S=16k 591 vs 535 TFLOP/s persistent; the overlap runs above: 579 vs 569; tied at 8k; block_N 176
+# was slower everywhere).
 # Causal, from bench/results/2026-11-23-h100-attention-sm90a-jit-causal-persistent-{fp16,bf16}.json: persistent tiles
 # taken in pairs of equal work (T.annotate_persistent(pairs=True)) up to S = 8k (fp16 d128 S=1k 290 -> 390 TFLOP/s,
 # 4k 476 -> 501; d256 1k 237 -> 373, 4k 463 -> 535; d64 1k 202 -> 272 with 128-row blocks, 4k 363 -> 384), one
@@ -324,7 +327,8 @@ SM90A_CONFIGS = {
     (64, True): (TileConfig(128, 128, 2, 256, persistent=True, overlap=True, max_seqlen_k=2048),
                  TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True, max_seqlen_k=8192),
                  TileConfig(192, 128, 2, 384)),
-    (128, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True),),
+    (128, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, max_seqlen_k=8192),
+                   TileConfig(128, 128, 2, 256, overlap=True)),
     (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=8192),
                   TileConfig(128, 128, 2, 256, overlap=True)),
     (256, False): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True),),
