@@ -124,7 +124,9 @@ def _attention(causal: bool, **kw):
 
 
 def test_attention_pairs_query_blocks_only_when_causal() -> None:
-    assert "tl_paired" in _attention(True).get_kernel_source()
+    causal = _attention(True)
+    assert "tl_paired" in causal.get_kernel_source()
+    assert "tiles in pairs of equal work" in causal.lowered().attrs["lowering_notes"][0]  # what `tilec show` prints
     assert "tl_paired" not in _attention(False, smem_epilogue=True).get_kernel_source()
 
 

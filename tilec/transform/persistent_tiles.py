@@ -62,6 +62,10 @@ def persistent_tiles(fn: PrimFunc, target: object = None) -> PrimFunc:
         if pairs and any(isinstance(x, Annotate) and x.kind == "swizzle" and x.value[2] for x in walk(s.body)):
             raise TilecError("T.annotate_persistent(pairs=True) with T.use_swizzle: tile pairs (x, gx - 1 - x) are "
                              "taken in the grid's own order; drop one of the two annotations", s.loc)
+        if pairs:
+            what = ("tiles in pairs of equal work per block (x and gx - 1 - x of one row, or the middle x of two "
+                    "rows) when every block gets a pair")
+            notes[i] = f"{notes[i]}; {what}" if i in notes else what
         return replace(s, persistent=True, tile_pairs=pairs)
 
     body = top(fn.body)
