@@ -1,11 +1,16 @@
 """tilec's sm_90a GEMM (TMA + mbarrier warp specialization + wgmma, generated from the catalogue's tile program)
-against cuBLAS (torch.matmul), in one run: correctness on ragged shapes first, then TFLOP/s per tile config.
+against cuBLAS (torch.matmul), in one run: correctness on ragged shapes first, then speed per tile config.
 
-Usage: python bench/gemm_sm90_jit.py OUT.json [check|bench|all] [dtypes]
+Usage: python bench/gemm_sm90_jit.py OUT.json [check|bench|all|small] [dtypes] [set]
+set: a CONFIG_SETS name, default "large" (TFLOP/s on large shapes); "small" (mode "small" = "all" with it) runs the
+small-M (decode-like) configs on M = 1..128 x 8192 x 8192, reporting TB/s of operand bytes ((M*K + N*K + M*N) * 2 /
+time). Cubins can be compiled ahead of time (no GPU needed): precompile_small(["float16", "bfloat16"]) fills the
+compile cache (TILEC_CACHE_DIR, default ~/.cache/tilec).
 """
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 
@@ -29,6 +34,28 @@ CHECK_SHAPES = [(77, 200, 64), (1000, 1032, 520), (256, 256, 256), (4096, 4096, 
 BENCH_SHAPES = [(8192, 8192, 8192), (4096, 4096, 4096), (1024, 8192, 8192), (4096, 28672, 8192),
                 (4096, 8192, 28672)]
 
+# Small M (memory-bound: streaming B dominates). One block per SM (~194 KiB smem; 240 or 168 registers), so the
+# pipeline depth sets the bytes in flight: B stage bytes x stages = 64-96 KiB per SM. TMA zero-fills the A rows past
+# M without reading them. The first two are the catalogue's sm90a small-M variants (M <= 64, M <= 128); the last
+# ("target": "sm_90") is the catalogue's sm80 small tile (cp.async + mma.sync) as the baseline.
+SMALL_CONFIGS = [
+    dict(block_M=64, block_N=64, block_K=128, num_stages=6, threads=128, swizzle=8),
+    dict(block_M=128, block_N=64, block_K=128, num_stages=4, threads=256, swizzle=8),
+    dict(block_M=64, block_N=64, block_K=64, num_stages=12, threads=128, swizzle=8),
+    dict(block_M=64, block_N=64, block_K=256, num_stages=3, threads=128, swizzle=8),
+    dict(block_M=128, block_N=64, block_K=64, num_stages=8, threads=256, swizzle=8),
+    dict(block_M=64, block_N=32, block_K=128, num_stages=8, threads=128, swizzle=8),  # 256 blocks at N = 8192
+    dict(block_M=64, block_N=64, block_K=64, num_stages=4, threads=128, swizzle=8, target="sm_90"),
+]
+SMALL_CHECK_SHAPES = [(1, 8192, 8192), (7, 1000, 520), (100, 4104, 8192), (128, 200, 64)]
+SMALL_BENCH_SHAPES = [(1, 8192, 8192), (16, 8192, 8192), (64, 8192, 8192), (128, 8192, 8192)]
+
+# name: (configs, check shapes (config index -> shapes), bench shapes, metric)
+CONFIG_SETS = {
+    "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
+    "small": (SMALL_CONFIGS, lambda i: SMALL_CHECK_SHAPES, SMALL_BENCH_SHAPES, "tbps"),
+}
+
 
 def bench(fn) -> float:
     return median_ms(fn, warmup=25, rep=200)
@@ -36,31 +63,60 @@ def bench(fn) -> float:
 
 def compile_cfg(dtype: str, trans_b: bool, cfg: dict):
     S = T.symbolic
-    return tilec.compile(matmul(S("M"), S("N"), S("K"), dtype=dtype, trans_b=trans_b, **cfg), target="sm_90a")
+    kw = {k: v for k, v in cfg.items() if k != "target"}
+    return tilec.compile(matmul(S("M"), S("N"), S("K"), dtype=dtype, trans_b=trans_b, **kw),
+                         target=cfg.get("target", "sm_90a"))
 
 
-def _warm(job: tuple) -> None:
-    compile_cfg(*job).cubin  # fills the compile cache
+def _warm(job: tuple) -> str:
+    """Compile one job (fills the compile cache); a line with its resources or the error."""
+    try:
+        k = compile_cfg(*job)
+        r = k.resources
+        return (f"{job}: regs {r['registers']} spill {r['spill_bytes']} stack {r['stack_bytes']}"
+                f" smem {k.metadata.launches[0].smem_bytes}")
+    except Exception as e:  # noqa: BLE001 - report and go on
+        return f"{job}: FAILED {str(e)[:300]}"
 
 
-def precompile(dtypes: list) -> None:
+def precompile(dtypes: list, configs: list | None = None) -> list:
     """Compile every (dtype, layout, config) in parallel processes first (nvcc dominates a cold start)."""
     import concurrent.futures as cf
+    import os
 
-    jobs = [(d, tb, c) for d in dtypes for tb in (True, False) for c in CONFIGS]
-    with cf.ProcessPoolExecutor(min(len(jobs), 12)) as ex:
-        list(ex.map(_warm, jobs))
+    jobs = [(d, tb, c) for d in dtypes for tb in (True, False) for c in (configs or CONFIGS)]
+    with cf.ProcessPoolExecutor(min(len(jobs), max(2, os.cpu_count() or 2), 12)) as ex:
+        lines = list(ex.map(_warm, jobs))
+    for line in lines:
+        print("precompile", line, flush=True)
+    return lines
 
 
-def summarize(rows: list) -> None:
+def precompile_small(dtypes: list) -> list:
+    return precompile(dtypes, SMALL_CONFIGS)
+
+
+def summarize(rows: list, configs: list) -> None:
     """Per config: geometric-mean and worst ratio to cuBLAS over every (dtype, layout, shape) measured."""
-    import math
-
-    for i, cfg in enumerate(CONFIGS):
+    for i, cfg in enumerate(configs):
         r = [x["ratio"] for x in rows if x["cfg"] is cfg]
         if r:
             geo = math.exp(sum(math.log(x) for x in r) / len(r))
             print(f"summary cfg{i} {cfg}: geomean {geo:.3f}x, min {min(r):.3f}x over {len(r)} rows", flush=True)
+    best = {}
+    for x in rows:
+        key = (x["dtype"], x["layout"], tuple(x["shape"]))
+        if key not in best or x["ratio"] > best[key]["ratio"]:
+            best[key] = x
+    for key, x in best.items():
+        print(f"best {key}: cfg{configs.index(x['cfg'])} {x['ratio']:.3f}x", flush=True)
+
+
+def _speed(metric: str, m: int, n: int, k: int, ms: float) -> float:
+    """TFLOP/s, or TB/s of operand bytes (A, B read and C written once, 2-byte elements)."""
+    if metric == "tflops":
+        return 2 * m * n * k / ms / 1e9
+    return (m * k + n * k + m * n) * 2 / ms / 1e9
 
 
 def main() -> None:
@@ -69,24 +125,29 @@ def main() -> None:
     out_path = sys.argv[1]
     mode = sys.argv[2] if len(sys.argv) > 2 else "all"
     dtypes = sys.argv[3].split(",") if len(sys.argv) > 3 else ["float16", "bfloat16"]
+    set_name = sys.argv[4] if len(sys.argv) > 4 else ("small" if mode == "small" else "large")
+    mode = "all" if mode == "small" else mode
+    configs, check_shapes, bench_shapes, metric = CONFIG_SETS[set_name]
+    unit = "TF" if metric == "tflops" else "TB/s"
     rows, checks = [], []
-    precompile(dtypes)
+    precompile(dtypes, configs)
     torch.manual_seed(0)
     for dtype in dtypes:
         td = getattr(torch, dtype)
         for trans_b in (True, False):
             kerns = {}
-            for i, cfg in enumerate(CONFIGS):
+            for i, cfg in enumerate(configs):
                 t0 = time.time()
                 try:
                     kerns[i] = compile_cfg(dtype, trans_b, cfg)
                     kerns[i].cubin
                 except Exception as e:  # noqa: BLE001 - report and go on
+                    kerns.pop(i, None)
                     print("compile failed", dtype, trans_b, cfg, str(e)[:300], flush=True)
                 print(f"compiled {dtype} {'nt' if trans_b else 'nn'} cfg{i} in {time.time() - t0:.1f}s", flush=True)
             if mode in ("check", "all"):
                 for i, k in kerns.items():
-                    for (m, n, kk) in CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2]:
+                    for (m, n, kk) in check_shapes(i):
                         a = torch.randn(m, kk, device="cuda", dtype=td)
                         b = torch.randn((n, kk) if trans_b else (kk, n), device="cuda", dtype=td)
                         c = torch.full((m, n), float("nan"), device="cuda", dtype=td)
@@ -99,21 +160,22 @@ def main() -> None:
                         print(f"check {dtype} {'nt' if trans_b else 'nn'} cfg{i} {m}x{n}x{kk}: err {err:.2e}"
                               f" {'ok' if ok else 'FAIL'}", flush=True)
             if mode in ("bench", "all"):
-                for (m, n, kk) in BENCH_SHAPES:
+                for (m, n, kk) in bench_shapes:
                     a = torch.randn(m, kk, device="cuda", dtype=td)
                     b = torch.randn((n, kk) if trans_b else (kk, n), device="cuda", dtype=td)
                     c = torch.empty(m, n, device="cuda", dtype=td)
                     t_ref = bench(lambda: torch.matmul(a, b.T if trans_b else b))
-                    fl = 2 * m * n * kk
+                    ref_speed = _speed(metric, m, n, kk, t_ref)
                     for i, k in kerns.items():
                         t = bench(lambda: k(a, b, c))
-                        rows.append(dict(dtype=dtype, layout="nt" if trans_b else "nn", shape=(m, n, kk), cfg=CONFIGS[i],
-                                         ms=t, tflops=fl / t / 1e9, cublas_ms=t_ref, cublas_tflops=fl / t_ref / 1e9,
-                                         ratio=t_ref / t))
-                        print(f"bench {dtype} {'nt' if trans_b else 'nn'} {m}x{n}x{kk} cfg{i}: {fl / t / 1e9:.0f} TF"
-                              f" vs cuBLAS {fl / t_ref / 1e9:.0f} TF = {t_ref / t:.3f}x", flush=True)
-    summarize(rows)
-    env = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, cuda=torch.version.cuda)
+                        speed = _speed(metric, m, n, kk, t)
+                        rows.append(dict(dtype=dtype, layout="nt" if trans_b else "nn", shape=(m, n, kk),
+                                         cfg=configs[i], ms=t, cublas_ms=t_ref, ratio=t_ref / t,
+                                         **{metric: speed, f"cublas_{metric}": ref_speed}))
+                        print(f"bench {dtype} {'nt' if trans_b else 'nn'} {m}x{n}x{kk} cfg{i}: {speed:.2f} {unit}"
+                              f" vs cuBLAS {ref_speed:.2f} {unit} = {t_ref / t:.3f}x", flush=True)
+    summarize(rows, configs)
+    env = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, cuda=torch.version.cuda, set=set_name)
     with open(out_path, "w") as f:
         json.dump(dict(env=env, checks=checks, rows=rows), f, indent=1)
 

@@ -94,10 +94,20 @@ CONFIGS = (
 # Measured on the H100 (bench/results/2026-11-23-h100-gemm-sm90a-jit-run3.json): persistent + TMA-store epilogue
 # with 3 stages, geomean 0.952x cuBLAS over TARGETS.md's shapes, vs 0.925x for the non-persistent 4-stage kernel.
 SM90A_CONFIGS = (TileConfig(128, 256, 64, 3, 256, swizzle=8, persistent=True, smem_epilogue=True),)
+# Small M on sm_90a (memory-bound: streaming B dominates): the same TMA/wgmma lowering with narrow 64-column tiles
+# (128 blocks at N = 8192) and a deep pipeline of 128-deep K tiles, so each SM keeps 64-96 KiB of B in flight (the
+# sm80 small tile: 24 KiB). One block per SM (194 KiB smem); TMA zero-fills the A rows past M without reading them.
+# M <= 64: one consumer warpgroup, 6 stages; M <= 128: two, 4 stages (one block row, so B is read once).
+# H100 (bench/results/2026-11-23-h100-gemm-sm90a-jit-small-m.json, ratio to cuBLAS in the same run, fp16/bf16 x NN/NT):
+# 64x64x128 s6 at M = 1 / 16 / 64: 0.937-0.958x / 0.953-0.958x / 0.98-1.00x; 128x64x128 s4 at M = 128: 0.977-0.987x;
+# the sm80 small tile 0.79-0.90x in that run.
+SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 128, 4, 256, max_m=128))
 
 # Preference order within each (dtype, layout) group: the first (config, lowering) that admits M and runs on the
-# device wins. Small M keeps the sm80 small tile (more blocks); otherwise sm_90a takes its TMA/wgmma kernel.
+# device wins. Small M takes the sm90a small tiles on sm_90a and the sm80 small tile elsewhere (more blocks than the
+# large tiles); otherwise sm_90a takes its TMA/wgmma kernel.
 SCHEDULE = (
+    *((c, "sm90a") for c in SM90A_SMALL_M),
     (SMALL_M, "sm80"),
     *((c, "sm90a") for c in SM90A_CONFIGS),
     *((c, "sm80") for c in CONFIGS if c is not SMALL_M),
