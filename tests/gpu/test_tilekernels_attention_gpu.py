@@ -83,6 +83,14 @@ CASES = [
     (3, 1000, 1100, 48, 8, 128),
     (2, 777, 900, 64, 16, 64),
     (2, 520, 600, 40, 40, 256),
+    # Causal sm90a rows by key length (kernels/attention.py SM90A_CONFIGS): persistent tiles in pairs with an odd
+    # number of query blocks (middle blocks paired across rows), the 192-row d64 tier, and past 8192 keys the rows
+    # with one tile per block.
+    (2, 1300, 1300, 20, 4, 64),
+    (1, 3000, 3000, 30, 6, 64),
+    (1, 300, 8300, 2, 2, 128),
+    (1, 200, 8250, 2, 1, 64),
+    (1, 130, 8200, 2, 2, 256),
 ]
 
 
