@@ -7,7 +7,7 @@ import torch
 
 import tilec
 import tilec.language as T
-from tests.kernels.gemm import matmul
+from kernels.gemm import matmul
 
 bm, bn, bk, st, th = (int(x) for x in sys.argv[1:6])
 nt = len(sys.argv) < 7 or sys.argv[6] == "nt"
