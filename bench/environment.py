@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import datetime
 import importlib
+import os
 import platform
 import subprocess
 from typing import Any
@@ -59,6 +60,8 @@ def environment(torch: Any) -> dict[str, Any]:
         triton=_version("triton"), tilelang=_version("tilelang"), tilekernels=_version("tilekernels"),
         python=platform.python_version(), **driver_versions(), git=git_commit(),
     )
+    if os.environ.get("TILEKERNELS_WHEEL_COMMIT"):  # the measured wheel's build commit (bench/h100_session.sh)
+        env["wheel_commit"] = os.environ["TILEKERNELS_WHEEL_COMMIT"]
     try:
         import tilekernels._C as C  # the wheel's build facts, when the binding exposes them
         for attr in ("built_archs", "cuda_version", "git_commit"):

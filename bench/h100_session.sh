@@ -10,7 +10,8 @@
 #     suite      bench.run_suite: the pytest-benchmark suite through the public API -> results JSON, table, plot
 #     reliab     the reliability suite's GPU part, then compute-sanitizer memcheck + racecheck over every variant
 #
-# The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run.
+# The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run;
+# .whl/COMMIT, if present, names the commit it was built from (git rev-parse HEAD of the build tree).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-$PWD/gpu-out}"
@@ -32,6 +33,8 @@ if [ -n "$wheel" ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$wheel"
   # The installed wheel, never the source tree's bindings/; tilec and kernels/ come from the tree (JIT stages).
   export PYTHONPATH="/tmp/site:$PWD"
+  # .whl/COMMIT (written next to the wheel when it is built): the commit it was built from, for the results header
+  [ -f .whl/COMMIT ] && export TILEKERNELS_WHEEL_COMMIT="$(head -c 40 .whl/COMMIT)"
 else
   echo "no .whl/tilekernels-*cp312*.whl carried: the wheel, suite and reliab stages will fail"
   export PYTHONPATH="$PWD"

@@ -66,7 +66,8 @@ def markdown(doc: dict) -> str:
     lines.append(f"Driver {env.get('driver', '?')} (CUDA API {env.get('driver_cuda_api', '?')}), "
                  f"torch {env.get('torch')} (CUDA {env.get('torch_cuda')}, cuDNN {env.get('cudnn')}), "
                  f"triton {env.get('triton')}, tilelang {env.get('tilelang')}, tilekernels {env.get('tilekernels')}, "
-                 f"commit `{(git.get('commit') or '?')[:12]}`{' (dirty tree)' if git.get('dirty') else ''}; "
+                 f"commit `{(git.get('commit') or '?')[:12]}`{' (dirty tree)' if git.get('dirty') else ''}"
+                 f"{f', wheel built from `{wheel[:12]}`' if (wheel := env.get('wheel_commit')) else ''}; "
                  f"set `{doc.get('set')}`, {doc.get('wall_s', 0):.0f} s. Times are medians of CUDA-event timings; "
                  "ratio = peer time ÷ tilekernels time (> 1: tilekernels faster), all from this one run.")
     lines.append("")
