@@ -16,7 +16,7 @@ import time
 import tilec
 import tilec.language as T
 from bench.timing import median_ms
-from kernels.attention import flash_attn_fwd
+from kernels.attention import SM90A_CONFIGS, flash_attn_fwd
 
 # (block_M, block_N, stages, threads, persistent, smem_epilogue[, pingpong[, overlap]]) per head_dim; threads are the
 # consumer warpgroups (one producer warpgroup is added); pingpong (T.annotate_pingpong) and overlap (the loop's
@@ -52,8 +52,15 @@ WIDE_CAUSAL = {
     128: [(128, 128, 2, 256, True, True, False, True), (128, 176, 2, 256, True, False, False, True),
           (128, 176, 2, 256, False, False, False, True)],
 }
+# The catalogue's sm90a configs (kernels/attention.py SM90A_CONFIGS) of the non-causal and the causal groups.
+def _as_cfg(c) -> tuple:
+    return (c.block_m, c.block_n, c.stages, c.threads, c.persistent, c.smem_epilogue, False, c.overlap)
+
+
+CATALOGUE_FULL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, False)]] for d in (64, 128, 256)}
+CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (64, 128, 256)}
 CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
-               "wide-causal": WIDE_CAUSAL}
+               "wide-causal": WIDE_CAUSAL, "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
 CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 300, 4, 4), (3, 513, 1000, 2, 2),

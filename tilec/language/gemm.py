@@ -2,8 +2,9 @@
 
 Semantics: C (a float32 fragment, M x N) += A' @ B' where A' is A (M x K) or A transposed when
 transpose_A (A stored K x M), and B' is B (K x N) or B transposed when transpose_B (B stored N x K).
-Products accumulate in float32. clear_accum=True sets C to 0 first. A and B are shared tiles, or A is
-a fragment (register operand).
+Products accumulate in float32. clear_accum=True sets C to 0 first (C = A' @ B'); a runtime boolean expression
+decides per execution (on sm_90a the wgmma's scale-d predicate: no instructions clear C). A and B are shared tiles,
+or A is a fragment (register operand).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from tilec.errors import NO_LOC, SourceLoc, TilecError
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer, Region
+from tilec.ir.expr import Expr
 from tilec.ir.stmt import TileOp
 from tilec.language.builder import current, loc
 from tilec.language.regions import as_region, normalise, static_extents
@@ -36,7 +38,7 @@ class Gemm(TileOp):
     trans_a: bool = False
     trans_b: bool = False
     policy: GemmWarpPolicy = GemmWarpPolicy.Square
-    clear_accum: bool = False
+    clear_accum: object = False  # a Python bool, or a boolean Expr evaluated when the op runs
     k_pack: int = 1
     wg_wait: int = 0
     loc: SourceLoc = field(default=NO_LOC, compare=False)
@@ -55,7 +57,8 @@ class Gemm(TileOp):
         b = ctx.read_region(self.b).astype(np.float32)  # type: ignore[attr-defined]
         a = a.T if self.trans_a else a
         b = b.T if self.trans_b else b
-        c = np.zeros((a.shape[0], b.shape[1]), np.float32) if self.clear_accum else ctx.read_region(self.c)  # type: ignore
+        clear = bool(ctx.eval(self.clear_accum))  # type: ignore[attr-defined]
+        c = np.zeros((a.shape[0], b.shape[1]), np.float32) if clear else ctx.read_region(self.c)  # type: ignore
         ctx.write_region(self.c, c.astype(np.float32) + a @ b)  # type: ignore[attr-defined]
 
 
@@ -105,7 +108,19 @@ def gemm(A: object, B: object, C: object, transpose_A: bool = False, transpose_B
     except ValueError:
         raise TilecError(f"T.gemm: unknown policy {policy!r}; use T.GemmWarpPolicy.Square/FullRow/FullCol", loc()) \
             from None
-    current().emit(Gemm(a, b, c, bool(transpose_A), bool(transpose_B), pol, bool(clear_accum), int(k_pack),
+    current().emit(Gemm(a, b, c, bool(transpose_A), bool(transpose_B), pol, _clear_flag(clear_accum), int(k_pack),
                         int(wg_wait), loc()))
+
+
+def _clear_flag(x: object) -> object:
+    """clear_accum as the IR keeps it: a Python bool, or a boolean Expr (a runtime choice)."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, Expr):
+        if x.dtype != dt.boolean:
+            raise TilecError(f"T.gemm: clear_accum must be a bool or a boolean expression (a comparison), got an "
+                             f"expression of type {x.dtype}", loc())
+        return x
+    raise TilecError(f"T.gemm: clear_accum must be a bool or a boolean expression, got {x!r}", loc())
 
 

@@ -11,7 +11,7 @@ from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Region
 from tilec.ir.expr import Cast, Var, const
 from tilec.ir.simplify import static_int
-from tilec.ir.stmt import BufferPtr, DeviceCall, Parallel, Stmt, Store, seq
+from tilec.ir.stmt import BufferPtr, DeviceCall, If, Parallel, Stmt, Store, seq
 from tilec.language.fill import Fill
 from tilec.language.gemm import Gemm
 from tilec.layout.fragment import blocked
@@ -35,9 +35,11 @@ def lower_gemm(ctx: LowerCtx, g: Gemm) -> Stmt:
         raise TilecError(f"T.gemm: K = {k} must be a multiple of 16 for mma.sync", g.loc)
     ctype = g.a.buffer.dtype.ctype
     clear = []
-    if g.clear_accum:
+    if g.clear_accum is not False:
         f = ctx.frag(g.c.buffer)
-        clear = [Store(g.c.buffer, (const(u),), const(0.0)) for u in range(f.nlocal)]
+        clear = [seq(*(Store(g.c.buffer, (const(u),), const(0.0)) for u in range(f.nlocal)))]
+        if g.clear_accum is not True:  # a runtime choice
+            clear = [If(g.clear_accum, clear[0], None, g.loc)]
     c_ptr = BufferPtr(g.c.buffer, 0)
     if g.a.buffer.scope == "fragment":
         call = DeviceCall("tilec::gemm_rs", (BufferPtr(g.a.buffer, 0), _tile_ptr(ctx, g.b), c_ptr),

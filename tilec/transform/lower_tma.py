@@ -118,9 +118,11 @@ def lower_gemm(ctx: LowerCtx, g: Gemm) -> Stmt:
     groups = kind[1]
     ctype = g.a.buffer.dtype.ctype
     c_ptr = BufferPtr(g.c.buffer, 0)
-    clear = "true" if g.clear_accum else "false"
+    # A runtime clear_accum goes to the call (the wgmmas' scale-d predicate); a static one is a template argument.
+    clear = "true" if g.clear_accum is True else "false"
+    extra = () if isinstance(g.clear_accum, bool) else (g.clear_accum,)
     if g.a.buffer.scope == "fragment":
-        args = (BufferPtr(g.a.buffer, 0), _tile_ptr(ctx, g.b), c_ptr)
+        args = (BufferPtr(g.a.buffer, 0), _tile_ptr(ctx, g.b), c_ptr, *extra)
         if g.wg_wait:
             return DeviceCall("tilec::wgmma_gemm_rs_async", args,
                               (m, n, k, groups, _b(g.trans_b), clear, ctype, g.wg_wait), g.loc)
@@ -128,7 +130,7 @@ def lower_gemm(ctx: LowerCtx, g: Gemm) -> Stmt:
     # wg_wait > 0: keep that many groups in flight (the mainloop of a warp-specialized GEMM); -1: issue only
     # (schedule_consumers places the waits)
     if g.wg_wait:
-        return DeviceCall("tilec::wgmma_gemm_ss_async", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr),
+        return DeviceCall("tilec::wgmma_gemm_ss_async", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr, *extra),
                           (m, n, k, groups, _b(g.trans_a), _b(g.trans_b), clear, ctype, g.wg_wait), g.loc)
-    return DeviceCall("tilec::wgmma_gemm_ss", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr),
+    return DeviceCall("tilec::wgmma_gemm_ss", (_tile_ptr(ctx, g.a), _tile_ptr(ctx, g.b), c_ptr, *extra),
                       (m, n, k, groups, _b(g.trans_a), _b(g.trans_b), clear, ctype), g.loc)

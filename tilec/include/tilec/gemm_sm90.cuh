@@ -200,7 +200,7 @@ TILEC_DEVICE void gemm_rs_sm90(const uint32_t (&a)[K / 16][4], uint32_t b_tile, 
 /// places a wgmma_wait<n>(acc, ...) before it touches acc). A mainloop keeps one k-step of wgmmas running
 /// while it releases the previous stage; a scheduled attention loop overlaps softmax with the wgmmas.
 template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T, int WAIT>
-TILEC_DEVICE void wgmma_gemm_ss_async(const T* As, const T* Bs, float* acc) {
+TILEC_DEVICE void wgmma_gemm_ss_async(const T* As, const T* Bs, float* acc, bool clear = CLEAR) {
     static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_ss_async: M must be a multiple of 64 * GROUPS");
     static_assert(WAIT >= -1 && WAIT <= 7, "wgmma_gemm_ss_async: WAIT must be in -1..7");
     detail::gemm_sm90_check<M, N, K, N, !TRANS_A, TRANS_B, T>();
@@ -215,7 +215,7 @@ TILEC_DEVICE void wgmma_gemm_ss_async(const T* As, const T* Bs, float* acc) {
 #pragma unroll
     for (int i = 0; i < kSlabs; ++i) {
         detail::wgmma_issue_ss<M, N, K, N, !TRANS_A, TRANS_B, T>(a_tile, m_wg + 64 * i, b_tile, 0, c + i * (N / 2),
-                                                                !CLEAR);
+                                                                !clear);
     }
     wgmma_commit_group_sync_aligned();
     if constexpr (WAIT >= 0) {
@@ -224,10 +224,11 @@ TILEC_DEVICE void wgmma_gemm_ss_async(const T* As, const T* Bs, float* acc) {
     warpgroup_fence_operand(c);
 }
 
-/// acc (+)= op(A) @ op(B) for the block tile (CLEAR: acc = op(A) @ op(B)); both operands in shared memory.
+/// acc (+)= op(A) @ op(B) for the block tile (clear, default CLEAR: acc = op(A) @ op(B), a runtime choice through
+/// the wgmmas' scale-d predicate); both operands in shared memory.
 template <int M, int N, int K, int GROUPS, bool TRANS_A, bool TRANS_B, bool CLEAR, class T>
-TILEC_DEVICE void wgmma_gemm_ss(const T* As, const T* Bs, float* acc) {
-    wgmma_gemm_ss_async<M, N, K, GROUPS, TRANS_A, TRANS_B, CLEAR, T, 0>(As, Bs, acc);
+TILEC_DEVICE void wgmma_gemm_ss(const T* As, const T* Bs, float* acc, bool clear = CLEAR) {
+    wgmma_gemm_ss_async<M, N, K, GROUPS, TRANS_A, TRANS_B, CLEAR, T, 0>(As, Bs, acc, clear);
 }
 
 /// acc (+)= A @ op(B) with A in registers: a_frag holds the warpgroup's rows of the M x K A as T values in the
@@ -235,7 +236,7 @@ TILEC_DEVICE void wgmma_gemm_ss(const T* As, const T* Bs, float* acc) {
 /// registers of the call before the issue, so a_frag may change as soon as it returns. WAIT as for
 /// wgmma_gemm_ss_async.
 template <int M, int N, int K, int GROUPS, bool TRANS_B, bool CLEAR, class T, int WAIT>
-TILEC_DEVICE void wgmma_gemm_rs_async(const T* a_frag, const T* Bs, float* acc) {
+TILEC_DEVICE void wgmma_gemm_rs_async(const T* a_frag, const T* Bs, float* acc, bool clear = CLEAR) {
     static_assert(GROUPS >= 1 && M % (64 * GROUPS) == 0, "wgmma_gemm_rs: M must be a multiple of 64 * GROUPS");
     static_assert(WAIT >= -1 && WAIT <= 7, "wgmma_gemm_rs_async: WAIT must be in -1..7");
     detail::gemm_sm90_check<M, N, K, N, true, TRANS_B, T>();
@@ -252,7 +253,7 @@ TILEC_DEVICE void wgmma_gemm_rs_async(const T* a_frag, const T* Bs, float* acc) 
     wgmma_fence_sync_aligned();
 #pragma unroll
     for (int i = 0; i < kSlabs; ++i) {
-        detail::wgmma_issue_rs<N, K, N, TRANS_B, T>(a[i], b_tile, 0, c + i * (N / 2), !CLEAR);
+        detail::wgmma_issue_rs<N, K, N, TRANS_B, T>(a[i], b_tile, 0, c + i * (N / 2), !clear);
     }
     wgmma_commit_group_sync_aligned();
     if constexpr (WAIT >= 0) {
@@ -262,8 +263,8 @@ TILEC_DEVICE void wgmma_gemm_rs_async(const T* a_frag, const T* Bs, float* acc) 
 }
 
 template <int M, int N, int K, int GROUPS, bool TRANS_B, bool CLEAR, class T>
-TILEC_DEVICE void wgmma_gemm_rs(const T* a_frag, const T* Bs, float* acc) {
-    wgmma_gemm_rs_async<M, N, K, GROUPS, TRANS_B, CLEAR, T, 0>(a_frag, Bs, acc);
+TILEC_DEVICE void wgmma_gemm_rs(const T* a_frag, const T* Bs, float* acc, bool clear = CLEAR) {
+    wgmma_gemm_rs_async<M, N, K, GROUPS, TRANS_B, CLEAR, T, 0>(a_frag, Bs, acc, clear);
 }
 
 /// Waits until at most N of this warpgroup's wgmma commit groups are in flight; the accumulators of the ones
