@@ -50,10 +50,24 @@ SMALL_CONFIGS = [
 SMALL_CHECK_SHAPES = [(1, 8192, 8192), (7, 1000, 520), (100, 4104, 8192), (128, 200, 64)]
 SMALL_BENCH_SHAPES = [(1, 8192, 8192), (16, 8192, 8192), (64, 8192, 8192), (128, 8192, 8192)]
 
+# Decode-like M <= 16 (GEMV): 16-row mma.sync tiles (the sm80 lowering compiled for sm_90, cp.async) need 4 KiB of
+# A per stage where wgmma's 64 rows need 16 KiB, so more of the shared memory holds B in flight; against the
+# catalogue's sm90a 64-row tile (the first).
+GEMV_CONFIGS = [
+    dict(block_M=64, block_N=64, block_K=128, num_stages=6, threads=128, swizzle=8),
+    dict(block_M=16, block_N=64, block_K=128, num_stages=8, threads=128, swizzle=0, target="sm_90"),
+    dict(block_M=16, block_N=64, block_K=64, num_stages=12, threads=128, swizzle=0, target="sm_90"),
+    dict(block_M=16, block_N=64, block_K=256, num_stages=4, threads=128, swizzle=0, target="sm_90"),
+    dict(block_M=16, block_N=32, block_K=128, num_stages=10, threads=128, swizzle=0, target="sm_90"),
+]
+GEMV_CHECK_SHAPES = [(1, 8192, 8192), (7, 1000, 520), (16, 4104, 8192), (13, 200, 64)]
+GEMV_BENCH_SHAPES = [(1, 8192, 8192), (16, 8192, 8192)]
+
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
     "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
     "small": (SMALL_CONFIGS, lambda i: SMALL_CHECK_SHAPES, SMALL_BENCH_SHAPES, "tbps"),
+    "gemv": (GEMV_CONFIGS, lambda i: GEMV_CHECK_SHAPES, GEMV_BENCH_SHAPES, "tbps"),
 }
 
 

@@ -103,10 +103,17 @@ SM90A_CONFIGS = (TileConfig(128, 256, 64, 3, 256, swizzle=8, persistent=True, sm
 # the sm80 small tile 0.79-0.90x in that run.
 SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 128, 4, 256, max_m=128))
 
+# M <= 16 (decode, GEMV-like): 16-row mma.sync tiles (sm80 lowering: cp.async, any arch with 160 KiB of shared
+# memory) keep 112 KiB of B in flight per SM, where a 64-row wgmma tile spends as much on zero-filled A rows.
+# H100 (bench/results/2026-11-23-h100-gemm-sm90-jit-gemv.json, same run): M = 1 / 16 at 0.99-1.03x cuBLAS, the sm90a
+# 64x64x128 tile 0.94-0.96x.
+GEMV = TileConfig(16, 64, 128, 8, 128, swizzle=0, max_m=16)
+
 # Preference order within each (dtype, layout) group: the first (config, lowering) that admits M and runs on the
-# device wins. Small M takes the sm90a small tiles on sm_90a and the sm80 small tile elsewhere (more blocks than the
-# large tiles); otherwise sm_90a takes its TMA/wgmma kernel.
+# device wins. M <= 16 takes the GEMV tile where its shared memory fits; small M the sm90a small tiles on sm_90a and
+# the sm80 small tile elsewhere (more blocks than the large tiles); otherwise sm_90a takes its TMA/wgmma kernel.
 SCHEDULE = (
+    (GEMV, "sm80"),
     *((c, "sm90a") for c in SM90A_SMALL_M),
     (SMALL_M, "sm80"),
     *((c, "sm90a") for c in SM90A_CONFIGS),

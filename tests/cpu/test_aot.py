@@ -343,20 +343,25 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
             covered = {t.arch for p in rows if p.variant.config.max_m == 0 and p.variant.lowering == "sm80"
                        for t in p.archs}
             assert covered == {"sm_80", "sm_86", "sm_89", "sm_90a", "sm_100a", "sm_120"}
-            # Preference: the sm90a small-M tiles (M <= 64, M <= 128), the small-M sm80 tile, then the sm90a
-            # TMA/wgmma kernel, then the sm80 large tiles.
-            assert [p.variant.lowering for p in rows] == ["sm90a", "sm90a", "sm80", "sm90a", "sm80"]
-            assert [p.variant.config.max_m for p in rows] == [64, 128, 128, 0, 0]
-            assert all([t.arch for t in p.archs] == ["sm_90a"] for p in rows[:2])
-            sm90a = rows[3]
+            # Preference: the GEMV tile (M <= 16; sm80 lowering, 160 KiB: sm_80/90a/100a only), the sm90a small-M
+            # tiles (M <= 64, M <= 128), the small-M sm80 tile, then the sm90a TMA/wgmma kernel, then the sm80
+            # large tiles.
+            assert [p.variant.lowering for p in rows] == ["sm80", "sm90a", "sm90a", "sm80", "sm90a", "sm80"]
+            assert [p.variant.config.max_m for p in rows] == [16, 64, 128, 128, 0, 0]
+            assert [t.arch for t in rows[0].archs] == ["sm_80", "sm_90a", "sm_100a"]
+            assert any(f"{rows[0].variant.name} x sm_86: needs 163840 bytes of shared memory" in s for s in skipped)
+            assert all([t.arch for t in p.archs] == ["sm_90a"] for p in rows[1:3])
+            sm90a = rows[4]
             assert sm90a.variant.name.endswith("_128x256x64_s3_t256_persistent_epi_sm90a") and sm90a.variant.archs == ("sm_90a",)
             assert [t.arch for t in sm90a.archs] == ["sm_90a"] and sm90a.ptx is None
             assert any(f"{sm90a.variant.name} x sm_80: its sm90a lowering does not run" in s for s in skipped)
-    assert gemm.select(16, "float16", True).config.max_m == 64
+    assert gemm.select(16, "float16", True).config.max_m == 16
+    assert gemm.select(17, "float16", True).config.max_m == 64
     assert gemm.select(129, "float16", True, cc=(9, 0)).name.endswith("_persistent_epi_sm90a")
-    assert gemm.select(16, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_64x64x128_s6_t128_sm90a"
+    assert gemm.select(16, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_16x64x128_s8_t128_sm80"
+    assert gemm.select(17, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_64x64x128_s6_t128_sm90a"
     assert gemm.select(128, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_128x64x128_s4_t256_sm90a"
-    assert gemm.select(16, "float16", True, cc=(8, 0)).name == "gemm_f16_nt_64x64x64_s4_t128_sm80"
+    assert gemm.select(17, "float16", True, cc=(8, 0)).name == "gemm_f16_nt_64x64x64_s4_t128_sm80"
     assert gemm.select(4096, "bfloat16", False).name == "gemm_bf16_nn_128x256x64_s3_t256_persistent_epi_sm90a"
     assert gemm.select(4096, "bfloat16", False, cc=(9, 0)).lowering == "sm90a"
     for cc in ((8, 0), (10, 0), (12, 0)):  # sm_90a code runs on 9.0 only
