@@ -63,11 +63,26 @@ GEMV_CONFIGS = [
 GEMV_CHECK_SHAPES = [(1, 8192, 8192), (7, 1000, 520), (16, 4104, 8192), (13, 200, 64)]
 GEMV_BENCH_SHAPES = [(1, 8192, 8192), (16, 8192, 8192)]
 
+# Thread-block clusters with TMA multicast (T.Kernel cluster_dims; matmul(cluster_m=2): two tile rows share B's tile,
+# each CTA loading half; cluster_n=2: two tile columns share A's) against the catalogue's sm90a kernel (the first).
+_CAT = dict(block_M=128, block_N=256, block_K=64, num_stages=3, threads=256, swizzle=8, smem_epilogue=True,
+            persistent=True)
+CLUSTER_CONFIGS = [
+    _CAT,
+    dict(_CAT, cluster_m=2),
+    dict(_CAT, cluster_n=2),
+    dict(_CAT, cluster_m=2, persistent=False),
+    dict(_CAT, cluster_m=2, smem_epilogue=False, num_stages=4),
+]
+CLUSTER_CHECK_SHAPES = [(77, 200, 64), (1000, 1032, 520), (256, 256, 256), (3000, 2056, 1000), (129, 8192, 1024),
+                        (4096, 4096, 4096)]
+
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
     "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
     "small": (SMALL_CONFIGS, lambda i: SMALL_CHECK_SHAPES, SMALL_BENCH_SHAPES, "tbps"),
     "gemv": (GEMV_CONFIGS, lambda i: GEMV_CHECK_SHAPES, GEMV_BENCH_SHAPES, "tbps"),
+    "cluster": (CLUSTER_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
 }
 
 

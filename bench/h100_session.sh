@@ -9,6 +9,9 @@
 #     reference  the hand-written sm_90a reference GEMM vs cuBLAS (what TMA store, clusters, raster groups buy)
 #     suite      bench.run_suite: the pytest-benchmark suite through the public API -> results JSON, table, plot
 #     reliab     the reliability suite's GPU part, then compute-sanitizer memcheck + racecheck over every variant
+#     cluster    tilec's sm_90a GEMM with thread-block clusters (TMA multicast) vs the catalogue kernel and cuBLAS
+#     pingpong   attention with ping-pong turns on the order/stage schedule vs the catalogue variants and cuDNN
+# TILEC_CACHE_DIR may point at a carried compile cache (.tilec_cache) so the JIT stages skip nvcc.
 #
 # The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run;
 # .whl/COMMIT, if present, names the commit it was built from (git rev-parse HEAD of the build tree).
@@ -54,6 +57,14 @@ for stage in "$@"; do
       step sm90a_reference python3 bench/gemm_sm90_reference.py "$OUT/gemm_sm90a_reference.json" ;;
     suite)
       step suite python3 -m bench.run_suite --out-dir "$OUT" ${SUITE_ARGS:-} ;;
+    cluster)  # sm_90a GEMM with thread-block clusters + TMA multicast vs the catalogue kernel and cuBLAS
+      step gemm_cluster timeout 200 python3 bench/gemm_sm90_jit.py "$OUT/gemm_cluster.json" all float16,bfloat16 \
+        cluster ;;
+    pingpong)  # attention: ping-pong turns on the order/stage schedule vs the catalogue's sm90a variants and cuDNN
+      step attn_pp_fp16 timeout 220 python3 bench/attention_sm90_jit.py "$OUT/attn_pp_fp16.json" all float16 \
+        64,128,256 both pingpong-overlap
+      step attn_pp_bf16 timeout 150 python3 bench/attention_sm90_jit.py "$OUT/attn_pp_bf16.json" all bfloat16 128 \
+        both pingpong-overlap ;;
     reliab)
       step reliability_gpu env TILEKERNELS_FUZZ_EXAMPLES=30 python3 -m pytest -q -p no:cacheprovider tests/reliability
       cp tests/reliability/last_run.json "$OUT/reliability_report.json" 2>/dev/null

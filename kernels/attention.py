@@ -87,7 +87,7 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
     """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles pipelined (cp.async on the sm80
     family, TMA + mbarriers in a warp-specialized pipeline on sm_90a). persistent: T.annotate_persistent (one block
     per SM loops over the (query block, head, batch) tiles; on sm_90a the producer loads the next tile's Q, K, V while
-    the consumers finish the current one). smem_epilogue: O goes out through a shared tile (on sm_90a a TMA store;
+    the consumers finish the current one; causal: the query blocks in pairs x, last - x of equal work). smem_epilogue: O goes out through a shared tile (on sm_90a a TMA store;
     (block_M * head_dim * 2 more bytes of shared memory). pingpong: T.annotate_pingpong() (sm_90a, several consumer
     warpgroups take turns at the tensor cores; measured slower on the H100, so off). overlap: the loop's
     order/stage schedule (on sm_90a): iteration k issues Q.K_k^T, rescales O and issues P_{k-1}.V_{k-1}, then runs

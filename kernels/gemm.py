@@ -24,12 +24,15 @@ _DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
 
 def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_dtype=None,
            accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0, smem_epilogue=False,
-           persistent=False):
+           persistent=False, cluster_m=1, cluster_n=1):
     """The tile program: one (block_M x block_N) tile of C per block, a software pipeline over K.
 
     smem_epilogue: stage C through shared memory so the global stores are whole 16-byte rows (on sm_90a: TMA
     stores, which need N % 8 == 0 for 16-bit C).
     persistent: T.annotate_persistent (one block per SM looping over the tiles; same result).
+    cluster_m / cluster_n: thread-block clusters of that many tile rows / columns (T.Kernel cluster_dims along M,
+    which B's tile does not depend on, or along N, which A's does not: on sm_90a each CTA of a cluster loads a share
+    of that tile and TMA multicasts it to all).
     """
     out_dtype = out_dtype or dtype
     b_shape = (N, K) if trans_b else (K, N)
@@ -37,7 +40,8 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
 
     @T.prim_func
     def main(A: T.Tensor((M, K), dtype), B: T.Tensor(b_shape, dtype), C: T.Tensor((M, N), out_dtype)):
-        with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=threads) as (bx, by):
+        with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=threads,
+                      cluster_dims=(cluster_n, cluster_m)) as (bx, by):
             A_shared = T.alloc_shared((block_M, block_K), dtype)
             B_shared = T.alloc_shared(b_tile, dtype)
             C_local = T.alloc_fragment((block_M, block_N), accum_dtype)

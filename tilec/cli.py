@@ -21,6 +21,7 @@ def _load(spec: str) -> object:
     mod_spec = importlib.util.spec_from_file_location(p.stem, p)
     assert mod_spec is not None and mod_spec.loader is not None
     mod = importlib.util.module_from_spec(mod_spec)
+    sys.modules[mod_spec.name] = mod  # dataclasses (and pickling) look the defining module up by name
     mod_spec.loader.exec_module(mod)
     if not hasattr(mod, func):
         raise SystemExit(f"tilec: {path} has no function '{func}'")

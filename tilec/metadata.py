@@ -61,6 +61,10 @@ class LaunchSpec:
           multiprocessor count and resident the blocks of this kernel one SM holds at once
           (cuOccupancyMaxActiveBlocksPerMultiprocessor; 1 for the sm_90a warp-specialized kernels). Launch nothing
           when tiles == 0.
+    cluster: thread-block cluster dims of the launch ((1, 1, 1): none). A non-persistent grid is a multiple of
+          them. A persistent kernel with clusters has cluster (size, 1, 1) and must be launched 1-D with a multiple
+          of `size` blocks (its tiles come in whole clusters): launch (max(min(tiles, SMs * resident) // size, 1)
+          * size, 1, 1).
     """
 
     entry: str
@@ -76,7 +80,9 @@ class LaunchSpec:
         kernel at once (SMs x resident; the rule above). A non-persistent launch is `grid` itself."""
         if not self.persistent:
             return tuple(grid)
-        return (min(grid[0] * grid[1] * grid[2], max(max_blocks, 1)), 1, 1)
+        n = min(grid[0] * grid[1] * grid[2], max(max_blocks, 1))
+        size = self.cluster[0] * self.cluster[1] * self.cluster[2]
+        return (max(n // size, 1) * size if size > 1 else n, 1, 1)
 
 
 @dataclass(frozen=True)

@@ -467,7 +467,11 @@ void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tenso
       throw std::logic_error(std::string("kernel '") + info.name + "' is persistent but no SM count was given "
                              "(internal error)");
     unsigned long long tiles = 1ULL * grid[0] * grid[1] * grid[2];
-    grid[0] = static_cast<unsigned>(tiles < static_cast<unsigned long long>(sm_count) ? tiles : sm_count);
+    unsigned n = static_cast<unsigned>(tiles < static_cast<unsigned long long>(sm_count) ? tiles : sm_count);
+    // Clusters (cluster = (size, 1, 1)): whole clusters only; the tiles come in whole clusters too.
+    const unsigned size = info.cluster[0] * info.cluster[1] * info.cluster[2];
+    if (size > 1 && n > 0) n = (n / size > 0 ? n / size : 1) * size;
+    grid[0] = n;
     grid[1] = grid[2] = 1;
   }
   int ints[8];

@@ -11,8 +11,9 @@ import math
 from tilec.errors import TilecError
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer
-from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var)
+from tilec.ir.expr import (BinOp, Call, Cast, Const, Expr, Load, Reinterpret, Select, ThreadIdx, UnaryOp, Var, binop)
 from tilec.ir.func import PrimFunc
+from tilec.ir.simplify import simplify
 from tilec.ir.stmt import (Alloc, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, LoadVec, LocalDecl, Scope, Seq,
                            Stmt, Store, StoreVec, Sync, TensorMapRef, TileLoop, VecCopy, WarpSpecialize, While)
 from tilec.ir.visit import walk
@@ -264,12 +265,16 @@ def grid_expr(e: Expr) -> str:
     raise TilecError(f"a grid size must be an integer expression of the symbolic dims, got {type(e).__name__}")
 
 
-def _rasterize(em: CudaEmitter, k: Kernel, row_lin: str, col_lin: str) -> None:
+def _rasterize(em: CudaEmitter, k: Kernel, row_lin: str, col_lin: str, names: tuple | None = None) -> None:
     """T.use_swizzle: bx, by from a linear block index over the tl_gx x tl_gy grid, walking it in panels of
     `panel` rows (row order; row_lin = by * gx + bx) or columns (col_lin = bx * gy + by) of blocks so that
-    neighbours share L2 tiles."""
-    bx, by, _ = (v.name for v in k.block_vars)
+    neighbours share L2 tiles. names: what to bind instead of the block variables (a cluster's unit coordinates;
+    the panel then counts clusters: panel // cluster size along it, at least 1)."""
+    bx, by = names or tuple(v.name for v in k.block_vars[:2])
     panel, order = k.swizzle
+    c = _cluster(k)
+    if names:
+        panel = max(1, panel // (c[1] if order == "row" else c[0]))
     em.line(f"const int tl_lin = {row_lin};")
     if order == "row":
         em.line(f"const int tl_span = {panel} * tl_gx;")
@@ -292,6 +297,19 @@ def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
     in steps of the launched block count (so any launch grid is correct: the logical grid itself gives one tile per
     block, a 1-D grid of min(tiles, SMs) blocks the persistent schedule)."""
     bx, by, bz = (v.name for v in k.block_vars)
+    c = _cluster(k)
+    size = c[0] * c[1] * c[2]
+    if size > 1:
+        em.line("const int tl_crank = static_cast<int>(tilec::cluster_ctarank());  // this CTA's rank in its cluster")
+    if k.persistent and size > 1:
+        # Clusters: the tiles come in units of one cluster (the grid in clusters: tl_gx x tl_gy x tl_gz), walked by
+        # the cluster index of a 1-D launch of (size, 1, 1) clusters (LaunchSpec.launch_grid).
+        gx, gy, gz = (em.expr(simplify(binop("//", binop("+", g, ci - 1), ci))) for g, ci in zip(k.grid, c))
+        em.line(f"const int tl_gx = {gx}, tl_gy = {gy}, tl_gz = {gz};  // clusters of {c[0]}x{c[1]}x{c[2]} tiles")
+        em.line("const int tl_tiles = tl_gx * tl_gy * tl_gz;")
+        em.line(f"const int tl_first = blockIdx.x / {size};")
+        em.line(f"const int tl_step = gridDim.x / {size};")
+        return
     if k.persistent:
         gx, gy, gz = (em.expr(g) for g in k.grid)
         em.line(f"const int tl_gx = {gx}, tl_gy = {gy}, tl_gz = {gz};")
@@ -308,6 +326,14 @@ def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
     if not k.swizzle:
         em.line(f"[[maybe_unused]] const int {bx} = blockIdx.x;")
         em.line(f"[[maybe_unused]] const int {by} = blockIdx.y;")
+        em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
+        return
+    if size > 1:  # rasterize whole clusters: the grid in clusters, then the CTA's place in its cluster
+        em.line(f"const int tl_gx = gridDim.x / {c[0]}, tl_gy = gridDim.y / {c[1]};")
+        em.line(f"const int tl_cx = blockIdx.x / {c[0]}, tl_cy = blockIdx.y / {c[1]};")
+        _rasterize(em, k, "tl_cy * tl_gx + tl_cx", "tl_cx * tl_gy + tl_cy", ("tl_ux", "tl_uy"))
+        em.line(f"[[maybe_unused]] const int {bx} = tl_ux * {c[0]} + blockIdx.x % {c[0]};")
+        em.line(f"[[maybe_unused]] const int {by} = tl_uy * {c[1]} + blockIdx.y % {c[1]};")
         em.line(f"[[maybe_unused]] const int {bz} = blockIdx.z;")
         return
     em.line("const int tl_gx = gridDim.x, tl_gy = gridDim.y;")
@@ -341,6 +367,21 @@ def _bind_tile(em: CudaEmitter, k: Kernel | None) -> None:
     if k is None:
         raise TilecError("codegen: a tile loop outside a kernel (internal error, please report)")
     bx, by, bz = (v.name for v in k.block_vars)
+    c = _cluster(k)
+    if c != (1, 1, 1):  # tl_tile counts clusters: bind its coordinates, then this CTA's tile in it
+        em.line("const int tl_xy = tl_tile % (tl_gx * tl_gy);")
+        em.line("const int tl_uz = tl_tile / (tl_gx * tl_gy);")
+        if k.swizzle:
+            _rasterize(em, k, "tl_xy", "tl_xy", ("tl_ux", "tl_uy"))
+        else:
+            em.line("const int tl_ux = tl_xy % tl_gx, tl_uy = tl_xy / tl_gx;")
+        # cluster ranks run x fastest (%cluster_ctarank); one dimension of the cluster is > 1
+        for name, u, i in ((bx, "tl_ux", 0), (by, "tl_uy", 1), (bz, "tl_uz", 2)):
+            size = c[0] * c[1] * c[2]
+            inner = "" if c[i] == 1 else " + tl_crank" if c[i] == size else \
+                f" + tl_crank / {c[0] * c[1] // c[i] if i else 1} % {c[i]}"
+            em.line(f"[[maybe_unused]] const int {name} = {u}{f' * {c[i]}' if c[i] > 1 else ''}{inner};")
+        return
     em.line("const int tl_xy = tl_tile % (tl_gx * tl_gy);")
     em.line(f"[[maybe_unused]] const int {bz} = tl_tile / (tl_gx * tl_gy);")
     if k.swizzle:
@@ -348,6 +389,10 @@ def _bind_tile(em: CudaEmitter, k: Kernel | None) -> None:
         return
     em.line(f"[[maybe_unused]] const int {bx} = tl_xy % tl_gx;")
     em.line(f"[[maybe_unused]] const int {by} = tl_xy / tl_gx;")
+
+
+def _cluster(k: Kernel) -> tuple:
+    return tuple(int(x) for x in k.cluster)
 
 
 def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetadata]:
@@ -389,7 +434,13 @@ def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetad
         out.extend(em.lines)
         out.append("}")
         out.append("")
-        launches.append(LaunchSpec(entry, tuple(grid_expr(g) for g in k.grid), threads, nbytes,
+        c = _cluster(k)
+        # Clusters: the grid padded to whole clusters (CTAs past the T.Kernel grid compute but store nothing);
+        # a persistent launch is 1-D, in clusters of (size, 1, 1).
+        grid = tuple(simplify(binop("*", binop("//", binop("+", g, ci - 1), ci), ci)) if ci > 1 else g
+                     for g, ci in zip(k.grid, c))
+        cluster = (c[0] * c[1] * c[2], 1, 1) if k.persistent else c
+        launches.append(LaunchSpec(entry, tuple(grid_expr(g) for g in grid), threads, nbytes, cluster,
                                    tensor_maps=tuple(k.tensor_maps), persistent=k.persistent))
     params = []
     for p in fn.params:

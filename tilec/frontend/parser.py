@@ -412,7 +412,7 @@ class Parser(ast.NodeVisitor):
                 self._bind_loop_var(n, v)
             self._body(node.body)
         b.in_kernel = False
-        b.emit(Kernel(frame.grid, frame.threads, block_vars, bld.block(body), self.loc_of(node)))
+        b.emit(Kernel(frame.grid, frame.threads, block_vars, bld.block(body), self.loc_of(node), cluster=frame.cluster))
 
     def _target_names(self, t: ast.expr, node: ast.AST) -> list[str]:
         if isinstance(t, ast.Name):

@@ -90,6 +90,7 @@ def stmt_lines(s: Stmt | None, ind: int = 0) -> list[str]:
         g = ", ".join(expr_str(x) for x in s.grid)
         bv = ", ".join(v.name for v in s.block_vars)
         extra = (", persistent=True" if s.persistent else "") + (", tile_pairs=True" if s.tile_pairs else "")
+        extra += f", cluster_dims={tuple(s.cluster)}" if tuple(s.cluster) != (1, 1, 1) else ""
         return [f"{pad}with T.Kernel({g}, threads={s.threads}{extra}) as ({bv}):"] + stmt_lines(s.body, ind + 1)
     if isinstance(s, TileLoop):
         return [f"{pad}for tile in T.persistent_tiles():  # binds the block variables"] + stmt_lines(s.body, ind + 1)

@@ -37,6 +37,8 @@ class Kernel(Stmt):
     tensor_maps: tuple = ()  # TMA TensorMapSpecs the kernel takes as parameters, set by lowering
     persistent: bool = False  # T.annotate_persistent: blocks loop over tiles (TileLoop), set by persistent_tiles
     tile_pairs: bool = False  # T.annotate_persistent(pairs=True): the TileLoop takes tiles (x, gx - 1 - x) in pairs
+    cluster: tuple = (1, 1, 1)  # T.Kernel(cluster_dims=): requested by the kernel; specialize_warps keeps it (clusters
+    #                            launched, shared tiles multicast) or resets it to (1, 1, 1) with a lowering note
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,6 +26,7 @@ class Copy(TileOp):
     disable_tma: bool = False  # T.copy(..., disable_tma=True): never lower to TMA
     mbar: object = None  # set by specialize_warps: a TMA load completing on this mbarrier (a BufferPtr)
     tma_store: bool = False  # set by specialize_warps: a shared->global copy issued as TMA tile stores
+    multicast: object = None  # set by specialize_warps: a TMA load shared by the CTAs of a cluster (MulticastSplit)
 
     def regions(self) -> tuple:
         return (self.src, self.dst)

@@ -17,14 +17,37 @@ class KernelFrame:
 
     grid: tuple
     threads: int
+    cluster: tuple = (1, 1, 1)
 
 
-def Kernel(*grid: object, threads: int = 128, prelude: object = None) -> KernelFrame:  # noqa: N802
+MAX_CLUSTER = 8  # CTAs per cluster that every sm_90 part can schedule (the portable limit)
+
+
+def _cluster_dims(cluster_dims: object) -> tuple:
+    """cluster_dims as (cx, cy, cz): an int (x only) or 1 to 3 positive ints, at most MAX_CLUSTER CTAs in all."""
+    dims = cluster_dims if isinstance(cluster_dims, (tuple, list)) else (cluster_dims,)
+    vals = [as_int(d) for d in dims]
+    if not 1 <= len(dims) <= 3 or any(v is None or v < 1 for v in vals):
+        raise TilecError(f"T.Kernel: cluster_dims must be a positive int or 1 to 3 positive ints, got "
+                         f"{cluster_dims!r}", loc())
+    vals += [1] * (3 - len(vals))
+    if vals[0] * vals[1] * vals[2] > MAX_CLUSTER:
+        raise TilecError(f"T.Kernel: cluster_dims={tuple(vals)} is {vals[0] * vals[1] * vals[2]} CTAs per cluster; at "
+                         f"most {MAX_CLUSTER} are portable", loc())
+    return tuple(vals)
+
+
+def Kernel(*grid: object, threads: int = 128, prelude: object = None, cluster_dims: object = 1  # noqa: N802
+           ) -> KernelFrame:
     """Launch a grid of thread blocks: `with T.Kernel(gx, gy, gz, threads=128) as (bx, by, bz):`.
 
     Args:
         grid: 1 to 3 extents (ints or expressions of symbolic dims), x first.
         threads: threads per block (a multiple of 32, at most 1024).
+        cluster_dims: thread-block cluster shape (an int for x, or up to 3 ints; at most 8 CTAs). A schedule hint:
+            on sm_90a's warp-specialized pipeline the CTAs of a cluster run side by side and a tile that all of them
+            load (a T.copy whose source does not depend on the block index along the cluster) is fetched once and
+            multicast to all; the other lowerings launch without clusters. Never changes the result.
     """
     current("T.Kernel")
     if not 1 <= len(grid) <= 3:
@@ -46,7 +69,7 @@ def Kernel(*grid: object, threads: int = 128, prelude: object = None) -> KernelF
             raise TilecError(f"T.Kernel: grid extent {g!r} must be a positive int or an expression", loc())
     while len(dims) < 3:
         dims.append(const(1))
-    return KernelFrame(tuple(dims), t)
+    return KernelFrame(tuple(dims), t, _cluster_dims(cluster_dims))
 
 
 def get_thread_binding(dim: int = 0) -> Expr:

@@ -84,6 +84,7 @@ _SIGNATURES = {
     "cuFuncSetAttribute": [_P, c_int, c_int],
     "cuFuncGetAttribute": [POINTER(c_int), c_int, _P],
     "cuOccupancyMaxActiveBlocksPerMultiprocessor": [POINTER(c_int), _P, c_int, c_size_t],
+    "cuOccupancyMaxActiveClusters": [POINTER(c_int), _P, POINTER(_LaunchConfig)],
     "cuLaunchKernel": [_P, c_uint, c_uint, c_uint, c_uint, c_uint, c_uint, c_uint, _P, c_void_p, c_void_p],
     "cuLaunchKernelEx": [POINTER(_LaunchConfig), _P, c_void_p, c_void_p],
     "cuStreamSynchronize": [_P],
@@ -353,6 +354,16 @@ def occupancy_max_active_blocks(func: int, threads: int, smem: int, kernel: str 
     v = c_int()
     check(_load().cuOccupancyMaxActiveBlocksPerMultiprocessor(byref(v), func, threads, smem),
           "cuOccupancyMaxActiveBlocksPerMultiprocessor", kernel)
+    return v.value
+
+
+def occupancy_max_active_clusters(func: int, threads: int, smem: int, cluster: tuple, kernel: str | None = None
+                                  ) -> int:
+    """cuOccupancyMaxActiveClusters: how many clusters of shape `cluster` (blocks of `threads` threads and `smem`
+    bytes of dynamic shared memory) the device runs at once. Raises CudaDriverError / TilecRuntimeError."""
+    v = c_int()
+    cfg = make_launch_config(tuple(int(c) for c in cluster), (threads, 1, 1), smem, cluster)
+    check(_load().cuOccupancyMaxActiveClusters(byref(v), func, byref(cfg)), "cuOccupancyMaxActiveClusters", kernel)
     return v.value
 
 

@@ -189,9 +189,15 @@ def _shape_text(shape: tuple) -> str:
 
 def persistent_grid_cap(spec: LaunchSpec, func: int, dev: int) -> int:
     """The most blocks a persistent launch starts on device `dev`: its SMs times the blocks of `func` one SM holds
-    (LaunchSpec.persistent's rule); 0 for a non-persistent launch."""
+    (LaunchSpec.persistent's rule), or with clusters the blocks of the clusters the device runs at once (a later
+    cluster would only start when an earlier one has walked all its tiles); 0 for a non-persistent launch."""
     if not spec.persistent:
         return 0
+    size = spec.cluster[0] * spec.cluster[1] * spec.cluster[2]
+    if size > 1:  # clusters: as many as run at once (a GPC holds whole clusters only), never more
+        n = driver.occupancy_max_active_clusters(func, int(spec.threads), int(spec.smem_bytes), spec.cluster,
+                                                 spec.entry)
+        return max(n, 1) * size
     resident = driver.occupancy_max_active_blocks(func, int(spec.threads), int(spec.smem_bytes), spec.entry)
     return driver.multiprocessor_count(dev) * max(resident, 1)
 
@@ -428,7 +434,7 @@ class Launcher:
             elif lo < 0 or g[0] > _INT32_MAX or g[1] > 65535 or g[2] > 65535:
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} (from {spec.grid} with {env}) is outside "
                                         f"CUDA's limits (x < 2**31, y and z <= 65535)")
-            if cluster is not None and lo > 0 and any(gi % ci for gi, ci in zip(g, cluster)):
+            if cluster is not None and lo > 0 and not spec.persistent and any(gi % ci for gi, ci in zip(g, cluster)):
                 raise TilecRuntimeError(f"kernel '{spec.entry}': grid {g} is not a multiple of the cluster "
                                         f"shape {cluster}")
             grids.append(g if lo else None)

@@ -29,7 +29,8 @@ _READ_ONLY_CALLS = ("tilec::gemm_ss", "tilec::gemm_rs", "tilec::wgmma_gemm_ss", 
                     "tilec::wgmma_gemm_ss_async", "tilec::wgmma_gemm_rs_async")
 # Calls on mbarriers: ordered by the barrier protocol itself, never by __syncthreads().
 _MBARRIER_CALLS = ("tilec::mbarrier_init", "tilec::mbarrier_wait", "tilec::mbarrier_arrive_expect_tx",
-                   "tilec::mbarrier_arrive_warp", "tilec::tma_load")
+                   "tilec::mbarrier_arrive_warp", "tilec::mbarrier_arrive_warp_cluster", "tilec::tma_load",
+                   "tilec::tma_load_multicast")
 # Calls whose reads of a shared buffer go on after they return (bulk async-groups of TMA stores).
 _ASYNC_READ_CALLS = ("tilec::tma_store",)
 

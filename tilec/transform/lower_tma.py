@@ -6,6 +6,8 @@ which is exactly what TMA's 128B/64B/32B swizzle writes (panels of 128-byte rows
 so the wgmma descriptors and element-wise accesses agree. The tensor map (one per global tensor, box shape and
 swizzle) is recorded in ctx.tensor_maps for codegen (a __grid_constant__ kernel parameter) and the launchers
 (cuTensorMapEncodeTiled at launch). Rows and columns outside the tensor are zero-filled by TMA.
+TMA multicast: a load marked Copy.multicast (a tile the CTAs of a cluster share, see cluster_multicast) becomes this
+CTA's piece of the tile as tilec::tma_load_multicast, written into every CTA of the cluster.
 TMA store: a copy marked Copy.tma_store (shared tile -> global) becomes fence.proxy.async.shared::cta in every
 thread, a barrier, and from thread 0 one tilec::tma_store per 128-byte panel plus a bulk commit_group; the same
 tensor-map registration as loads (its box, 128B swizzle and the SmemTile layout match), and the TMA unit skips
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 from tilec.errors import TilecError
 from tilec.ir.buffer import Buffer, Region
-from tilec.ir.expr import Var, binop
+from tilec.ir.expr import Var, binop, const
 from tilec.ir.simplify import simplify
 from tilec.ir.stmt import BufferPtr, DeviceCall, If, Stmt, Sync, TensorMapRef, seq
 from tilec.language.copy import Copy
 from tilec.language.gemm import Gemm
 from tilec.metadata import TensorMapSpec
+from tilec.transform.cluster_multicast import CLUSTER_RANK
 from tilec.transform.lower_copy import lower_copy as lower_copy_sm80
 from tilec.transform.lower_copy import tile_dims
 from tilec.transform.lower_gemm import _b, _tile_ptr
@@ -36,11 +39,14 @@ def _dim_text(d: object) -> str:
     return str(int(d))  # type: ignore[arg-type]
 
 
-def tensor_map_for(ctx: LowerCtx, glob: Region, tile: Buffer, loc: object = None) -> tuple[str, int, int]:
+def tensor_map_for(ctx: LowerCtx, glob: Region, tile: Buffer, loc: object = None,
+                   rows: int | None = None) -> tuple[str, int, int]:
     """Register (or reuse) the tensor map of global region `glob` moved as shared tile `tile`; returns
-    (name, box_inner, panels): one box per 128-byte column panel of the tile."""
+    (name, box_inner, panels): one box per 128-byte column panel of the tile. rows: the box's row count when it is
+    a piece of the tile (a multicast split by rows), else the tile's."""
     buf = glob.buffer
-    rows, cols = (int(x) for x in tile.shape[-2:])
+    tile_rows, cols = (int(x) for x in tile.shape[-2:])
+    rows = tile_rows if rows is None else rows
     eb = buf.dtype.bytes
     row_bytes = cols * eb
     box_inner = 128 // eb if row_bytes % 128 == 0 else cols
@@ -98,12 +104,46 @@ def _tma_store(ctx: LowerCtx, c: Copy) -> Stmt:
     return seq(DeviceCall("tilec::fence_proxy_async_shared_cta", (), (), c.loc), Sync(c.loc), issue)
 
 
+def _tma_multicast(ctx: LowerCtx, c: Copy) -> Stmt:
+    """A shared tile's piece (MulticastSplit) loaded by this CTA and written into every CTA of its cluster: by panels,
+    each box under a test of the CTA's rank; by rows, the boxes of a row-piece tensor map at the rank's row offset
+    (whole 8-row swizzle atoms of each panel, so the piece lands where the whole-tile load would put it)."""
+    sp = c.multicast
+    mask = const((1 << sp.size) - 1)
+    if sp.by == "panels":
+        name, boxes = _boxes(ctx, c.src, c.dst, c.loc)
+        return seq(*(If(binop("==", CLUSTER_RANK, p // sp.panels),
+                        DeviceCall("tilec::tma_load_multicast", (TensorMapRef(name), smem, c.mbar, mask, *coords),
+                                   (len(coords),), c.loc)) for p, (smem, coords) in enumerate(boxes)))
+    name, box_inner, panels = tensor_map_for(ctx, c.src, c.dst.buffer, c.loc, rows=sp.rows)
+    row_dim = tile_dims(c.src)[0]
+    lead = tuple(c.dst.starts[:-2])
+    piece = binop("*", CLUSTER_RANK, sp.rows)
+    out = []
+    for p in range(panels):
+        base = ctx.flat(c.dst.buffer, lead + (0, p * box_inner))
+        smem = BufferPtr(c.dst.buffer, simplify(binop("+", base, binop("*", piece, box_inner))))
+        coords = []
+        for d in reversed(range(c.src.buffer.ndim)):
+            x = c.src.starts[d]
+            if d == c.src.buffer.ndim - 1 and p:
+                x = binop("+", x, p * box_inner)
+            if d == row_dim:
+                x = binop("+", x, piece)
+            coords.append(simplify(ctx.lower_expr(x)))
+        out.append(DeviceCall("tilec::tma_load_multicast", (TensorMapRef(name), smem, c.mbar, mask, *coords),
+                              (len(coords),), c.loc))
+    return seq(*out)
+
+
 @rule(Copy, "sm90a")
 def lower_copy(ctx: LowerCtx, c: Copy) -> Stmt:
     if c.tma_store:
         return _tma_store(ctx, c)
     if c.mbar is None:
         return lower_copy_sm80(ctx, c)
+    if c.multicast is not None:
+        return _tma_multicast(ctx, c)
     name, boxes = _boxes(ctx, c.src, c.dst, c.loc)
     return seq(*(DeviceCall("tilec::tma_load", (TensorMapRef(name), smem, c.mbar, *coords), (len(coords),), c.loc)
                  for smem, coords in boxes))

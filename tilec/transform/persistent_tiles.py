@@ -32,6 +32,12 @@ def wants_persistent(k: Kernel) -> bool:
     return bool(_persistent_request(k)[0])
 
 
+def wants_pairs(k: Kernel) -> bool:
+    """Whether kernel `k` asks for persistent tiles in pairs (T.annotate_persistent(pairs=True))."""
+    enable, pairs = _persistent_request(k)
+    return bool(enable and pairs)
+
+
 def _wrap(k: Kernel) -> Kernel:
     """All of the kernel's work in one TileLoop (annotations stay outside: they describe the kernel)."""
     stmts = list(k.body.stmts) if isinstance(k.body, Seq) else [k.body]

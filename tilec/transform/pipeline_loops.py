@@ -22,7 +22,8 @@ from tilec.ir.buffer import Buffer, Region
 from tilec.ir.expr import Expr, Load, Var, binop, const, free_vars, substitute
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify
-from tilec.ir.stmt import Alloc, DeviceCall, For, If, Let, Seq, Stmt, Store, Sync, TileOp, seq
+from tilec.ir.stmt import (Alloc, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Store, Sync, TileOp, WarpSpecialize,
+                           seq)
 from tilec.ir.visit import rewrite, walk
 from tilec.language.copy import Copy
 
@@ -181,4 +182,22 @@ def pipeline_loops(fn: PrimFunc, target: object = None) -> PrimFunc:
             if isinstance(r, Region) and r.buffer in staged_all:
                 raise TilecError(f"{r.buffer.name} is written by a pipelined copy but also used outside that loop; "
                                  "use a separate shared buffer there", s.loc)
-    return fn.with_body(body, staged=staged_all)  # type: ignore[arg-type]
+    out = fn.with_body(body, staged=staged_all)  # type: ignore[arg-type]
+    return _without_clusters(out)
+
+
+def _without_clusters(fn: PrimFunc) -> PrimFunc:
+    """Kernels that are not warp-specialized launch without clusters (T.Kernel(cluster_dims=) only steers the sm_90a
+    warp-specialized pipeline's multicast loads; the result is the same either way): reset with a lowering note."""
+    notes = dict(fn.attrs.get("lowering_notes", {}))
+    stmts = list(fn.body.stmts) if isinstance(fn.body, Seq) else [fn.body]
+    out, changed, index = [], False, 0
+    for st in stmts:
+        if isinstance(st, Kernel):
+            if tuple(st.cluster) != (1, 1, 1) and not any(isinstance(x, WarpSpecialize) for x in walk(st.body)):
+                what = f"cluster_dims={tuple(st.cluster)} ignored: clusters serve the sm_90a warp-specialized pipeline"
+                notes[index] = f"{notes[index]}; {what}" if index in notes else what
+                st, changed = replace(st, cluster=(1, 1, 1)), True
+            index += 1
+        out.append(st)
+    return fn.with_body(seq(*out), lowering_notes=notes) if changed else fn

@@ -25,6 +25,10 @@ Post: the consumers' code for the loop, in place of the source loop:
       buffer's consumers wait on its full barrier before its first reader of a k-step and release its empty
       barrier once its last reader is done, wgmmas included. The epilogue ends with every wgmma retired and every
       stage released.
+Ping-pong (T.annotate_pingpong, pingpong > 0 consumer warpgroups): each iteration's T.gemm issues form one turn,
+tilec::pingpong_enter before the first issue and pingpong_leave right after the last one (FA3's warp scheduler
+barriers), so a warpgroup hands the tensor cores on as soon as its wgmmas are queued and runs its softmax while the
+other warpgroup's wgmmas execute; the waits for its own wgmmas come after the turn.
 Measured (H100, FlashAttention d128, bench/results/2026-11-23-h100-attention-sm90a-jit-overlap*.json): ptxas (CUDA 13.0)
 schedules the element-wise work between the waits as it likes: it hoists a stage release (mbarrier arrive), and the
 wait before it, above independent work, so part of the softmax still runs after the P.V wait (all of it in the
@@ -189,8 +193,8 @@ class _Emitter:
     """One scheduled iteration (a list of groups, each on k-step it - stage) as statements; `pending` lists the
     wgmmas in flight (issued, not yet waited for)."""
 
-    def __init__(self, loop: For, groups: list, rings: Rings):
-        self.rings, self.loc = rings, loop.loc
+    def __init__(self, loop: For, groups: list, rings: Rings, pingpong: int = 0):
+        self.rings, self.loc, self.pingpong = rings, loop.loc, pingpong
         self.access = {id(x): access(x) for g in groups for x in g.stmts}
         stages: dict = {}  # producer tile -> the stages of the groups reading it
         for g in groups:
@@ -234,8 +238,11 @@ class _Emitter:
                     if g.stage == self.last_stage[b]:
                         last_reader[b] = x
         waited: set = set()
+        bodies: list = []
+        issues: list = []  # (group position, statement position) of each T.gemm issue
         for g in instances:
             body: list = [Let(kvar, self._step(it, g.stage), self.loc)]
+            bodies.append(body)
             for x in g.stmts:
                 reads, writes = self.access[id(x)]
                 for b in sorted(reads & set(self.rings.bars), key=lambda b: b.name):
@@ -248,6 +255,7 @@ class _Emitter:
                     body += self._retire(pending, max(hit), it)
                 body.append(self.rings.restage(replace(x, wg_wait=-1) if gemm else x))
                 if gemm is not None:
+                    issues.append((len(bodies) - 1, len(body) - 1))
                     shared = {r.buffer for r in (x.a, x.b) if r.buffer.scope == "shared"}
                     pending.append(_Inflight(x.c.buffer, shared, g.stage))
                 for b in sorted(reads & set(self.rings.bars), key=lambda b: b.name):
@@ -257,8 +265,11 @@ class _Emitter:
                             holders[-1].releases.append((b, g.stage))
                         else:
                             body.append(self._release(b, it, g.stage))
-            out.append(Scope(seq(*body), self.loc))
-        return out
+        if self.pingpong and issues:  # one turn per iteration: from its first T.gemm issue to its last
+            (gl, sl), (gf, sf) = issues[-1], issues[0]
+            bodies[gl].insert(sl + 1, DeviceCall("tilec::pingpong_leave", (), (self.pingpong,), self.loc))
+            bodies[gf].insert(sf, DeviceCall("tilec::pingpong_enter", (), (self.pingpong,), self.loc))
+        return out + [Scope(seq(*body), self.loc) for body in bodies]
 
     @staticmethod
     def _touches(p: _Inflight, x: Stmt, gemm: Gemm | None, reads: set, writes: set) -> bool:
@@ -267,10 +278,12 @@ class _Emitter:
         return p.acc in reads or p.acc in writes or bool(writes & p.shared)
 
 
-def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable) -> tuple[Stmt, str]:
-    """The consumers' statements replacing `loop` (see the module docstring) and a note for `tilec show`."""
+def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable, pingpong: int = 0
+                       ) -> tuple[Stmt, str]:
+    """The consumers' statements replacing `loop` (see the module docstring) and a note for `tilec show`.
+    pingpong: the number of consumer warpgroups taking turns (0: none); a turn spans an iteration's T.gemm issues."""
     start, n = loop.start, loop.extent
-    em = _Emitter(loop, groups, rings)
+    em = _Emitter(loop, groups, rings, pingpong)
     kk = Var(fresh(f"{loop.var.name}_it"), loop.var.dtype)
     stage0 = [g for g in groups if g.stage == 0]
     late = [g for g in groups if g.stage > 0]

@@ -40,7 +40,9 @@ Ping-pong (T.annotate_pingpong(); several consumer warpgroups, a loop mixing T.g
 see pingpong_why): the warpgroups take turns around each T.gemm of the loop (tilec::pingpong_enter / _leave, named
 barriers 2..), so one warpgroup's softmax runs while another's wgmmas use the tensor cores. Opt-in: a turn ends only
 when its wgmmas are done (the T.gemm waits), and on the H100 the attention kernel lost 12-31% with it
-(bench/results/2026-11-23-h100-attention-sm90a-jit-pingpong-d*.json): the warpgroups' own interleaving did better.
+(bench/results/2026-11-23-h100-attention-sm90a-jit-pingpong-d*.json): the warpgroups' own interleaving did better. A loop scheduled by order/stage
+annotations (schedule_consumers) takes one turn per iteration instead, spanning only the issue of its T.gemm ops
+(their waits come after the turn), as FA3 does.
 
 Persistent kernels (T.annotate_persistent): each role loops over tiles (TileLoop, see persistent_tiles) and
 numbers its k-steps with a running counter base + (k - start) (base: a per-thread int starting at 0, advanced by
@@ -57,7 +59,7 @@ from dataclasses import replace
 
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer, Region
-from tilec.ir.expr import Expr, Load, ThreadIdx, binop, const, loads
+from tilec.ir.expr import Expr, Load, ThreadIdx, Var, binop, const, loads
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify, static_int
 from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Store,
@@ -65,7 +67,8 @@ from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For
 from tilec.ir.visit import walk
 from tilec.language.copy import Copy
 from tilec.language.gemm import Gemm
-from tilec.transform.persistent_tiles import wants_persistent
+from tilec.transform.cluster_multicast import ClusterPlan, plan_cluster
+from tilec.transform.persistent_tiles import wants_pairs, wants_persistent
 from tilec.transform.pipeline_loops import is_producer, pipeline_loops, restage, subst_copy
 from tilec.transform.schedule_consumers import Rings, annotated, check_dependences, parse_groups, schedule_consumers
 
@@ -149,10 +152,11 @@ def _why_not(k: Kernel) -> str | list:
 class _Ring:
     """The stage ring of one specialized loop: its mbarriers and the stage/phase of each k-step.
 
-    base: the running k-step counter of a persistent role (a var buffer), or None (one tile per block)."""
+    base: the running k-step counter of a persistent role (a var buffer), or None (one tile per block).
+    cluster: the CTAs that share the ring's tiles (multicast; 1: none): each consumer warp releases a stage in all."""
 
-    def __init__(self, loop: For, full: Buffer, empty: Buffer, base: Buffer | None):
-        self.loop, self.full, self.empty, self.base = loop, full, empty, base
+    def __init__(self, loop: For, full: Buffer, empty: Buffer, base: Buffer | None, cluster: int = 1):
+        self.loop, self.full, self.empty, self.base, self.cluster = loop, full, empty, base, cluster
         self.n = max(loop.num_stages, 1)
         self.rel = simplify(binop("-", loop.var, loop.start))
         self.it = self._count(loop.var)
@@ -178,6 +182,23 @@ class _Ring:
         return simplify(binop("%", end if self.base is None else binop("+", Load(self.base, (const(0),), dt.int32),
                                                                          end), self.n))
 
+    def release(self, stage: Expr, empty: Buffer | None = None) -> Stmt:
+        """One arrive per consumer warp on the empty barrier of `stage` (of every CTA of the cluster, when shared)."""
+        ptr = BufferPtr(self.empty if empty is None else empty, stage)
+        if self.cluster > 1:
+            return DeviceCall("tilec::mbarrier_arrive_warp_cluster", (ptr,), (self.cluster,), self.loop.loc)
+        return DeviceCall("tilec::mbarrier_arrive_warp", (ptr,), (), self.loop.loc)
+
+    def drain(self, var: Var, after_tiles: bool) -> Stmt:
+        """The producer's last waits (clusters): until the latest use of every stage was released by the consumers
+        of every CTA, whose arrivals reach this CTA's barriers, so it must not exit before. after_tiles: placed
+        after a persistent role's tile loop (the counter already advanced), else after the one loop."""
+        step = binop("+", self.loop.start, var if after_tiles else binop("+", self.loop.extent, var))
+        stage, phase = self.at(step)
+        wait = DeviceCall("tilec::mbarrier_wait", (BufferPtr(self.empty, stage), binop("^", phase, 1)), (),
+                          self.loop.loc)
+        return For(var, const(0), const(self.n), wait, kind="unroll", loc=self.loop.loc)
+
     def advance(self) -> Stmt:
         """base += the loop's extent (after each tile of a persistent role)."""
         assert self.base is not None
@@ -185,9 +206,11 @@ class _Ring:
                      self.loop.loc)
 
 
-def _producer_loop(ring: _Ring, producers: list, staged: dict, bars: dict | None = None) -> For:
+def _producer_loop(ring: _Ring, producers: list, staged: dict, bars: dict | None = None,
+                   plan: ClusterPlan | None = None) -> For:
     """The producer's loop: per k-step, for each mbarrier pair (one for all copies, or bars[copy's tile] per copy),
-    wait until the consumers released the stage, expect its bytes, issue its TMA loads."""
+    wait until the consumers released the stage, expect its bytes (a shared tile's in full: every CTA of the cluster
+    writes its piece into all), issue its TMA loads (multicast pieces of the tiles `plan` shares)."""
     loop, loc = ring.loop, ring.loop.loc
     kv = loop.var
     pairs: dict = {}
@@ -200,7 +223,7 @@ def _producer_loop(ring: _Ring, producers: list, staged: dict, bars: dict | None
                  DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(full, ring.stage),
                                                                  const(sum(tma_bytes(p) for p in ps))), (), loc)]
         body += [replace(restage(subst_copy(p, kv, kv), staged, ring.stage), mbar=BufferPtr(full, ring.stage),
-                         async_=False) for p in ps]
+                         async_=False, multicast=plan.shares(p) if plan else None) for p in ps]
     return replace(loop, kind="serial", body=seq(*body))
 
 
@@ -246,20 +269,19 @@ def _consumer_loop(ring: _Ring, consumers: list, staged: dict, pingpong: int = 0
     wait_full = DeviceCall("tilec::mbarrier_wait", (BufferPtr(ring.full, ring.stage), ring.phase), (), loc)
     if not all(isinstance(x, Gemm) and x.a.buffer.scope == "shared" for x in consumers):
         work = _pingpong(consumers, pingpong, loc) if pingpong else consumers
-        body = seq(wait_full, restage(seq(*work), staged, ring.stage),
-                   DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.stage),), (), loc))
+        body = seq(wait_full, restage(seq(*work), staged, ring.stage), ring.release(ring.stage))
         return replace(loop, kind="serial", body=body), []
     # Only tensor-core work in the loop: keep one k-step of wgmmas in flight (wait_group 1) and release the stage
     # of the previous step, whose wgmmas are then known to be done (CUTLASS's mainloop).
     gemms = [replace(restage(x, staged, ring.stage), wg_wait=1) for x in consumers]
-    release_prev = DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.previous_stage()),), (), loc)
+    release_prev = ring.release(ring.previous_stage())
     body = seq(wait_full, *gemms, If(binop(">", ring.rel, 0), release_prev))
     accs = {x.c.buffer: None for x in consumers}
     tail: list[Stmt] = [DeviceCall("tilec::wgmma_wait_all", (ArrayRef(c),), (), loc) for c in accs]
     # Release the last stage too: a persistent block's next tile reuses it. The branch also keeps the epilogue's
     # accumulator reads out of the basic block of the final wgmma wait, which ptxas (CUDA 13.0) otherwise counts
     # as inside the wgmma pipeline stage, serializing every wgmma of the kernel (C7514).
-    release_last = DeviceCall("tilec::mbarrier_arrive_warp", (BufferPtr(ring.empty, ring.last_stage()),), (), loc)
+    release_last = ring.release(ring.last_stage())
     tail.append(If(simplify(binop(">", loop.extent, 0)), release_last))
     return replace(loop, kind="serial", body=body), tail
 
@@ -379,8 +401,17 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     empty = Buffer(fresh("tl_empty"), (s_n,), dt.uint64, "shared", loop.loc)
     bases = [Buffer(fresh(n), (1,), dt.int32, "var", loop.loc) for n in ("tl_pbase", "tl_cbase")] if persistent \
         else [None, None]
-    pring, cring = (_Ring(loop, full, empty, b) for b in bases)
     schedule = annotated(loop)
+    plan = plan_cluster(k, loop, producers)
+    if isinstance(plan, ClusterPlan) and schedule:
+        plan = "the loop has order/stage annotations (not supported with clusters yet)"
+    if isinstance(plan, ClusterPlan) and wants_pairs(k):
+        plan = "T.annotate_persistent(pairs=True) takes tiles in pairs (not supported with clusters yet)"
+    dropped = f"cluster_dims={tuple(k.cluster)} dropped (launched without clusters): {plan}" \
+        if isinstance(plan, str) else None
+    plan = plan if isinstance(plan, ClusterPlan) else None
+    csize = plan.size if plan else 1
+    pring, cring = (_Ring(loop, full, empty, b, csize) for b in bases)
     bars: dict = {}
     if schedule:  # order/stage annotations: one mbarrier pair per producer tile, consumers scheduled by groups
         sched_groups = parse_groups(loop, _stmts(loop.body), producers)
@@ -389,12 +420,12 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
             b = p.dst.buffer
             bars[b] = tuple(Buffer(fresh(f"tl_{role}_{b.name}"), (s_n,), dt.uint64, "shared", loop.loc)
                             for role in ("full", "empty"))
-    producer = _producer_loop(pring, producers, staged, bars or None)
-    no_pingpong = "order/stage annotations schedule the loop" if schedule else pingpong_why(k, consumers)
+    producer = _producer_loop(pring, producers, staged, bars or None, plan)
+    no_pingpong = pingpong_why(k, consumers)
     groups = 0 if no_pingpong else k.threads // 128
     if schedule:
         rings = Rings(cring.at, bars, lambda x: restage(x, staged, cring.stage))
-        consumer_loop, sched_note = schedule_consumers(loop, sched_groups, rings, fresh)
+        consumer_loop, sched_note = schedule_consumers(loop, sched_groups, rings, fresh, groups)
         tail = []
     else:
         consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
@@ -403,6 +434,8 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     i = body.index(loop)
     shared, per_role, before = _split_prologue(body[:i], persistent)
     after, stored = _mark_tma_stores(body[i + 1:])
+    if plan:
+        after = _guard_padded(k, plan, after)
     warps = k.threads // 32
     pre_loads = _prologue_loads(before)
     pro = _Prologue(pre_loads, fresh, persistent, warps, loop.loc) if pre_loads else None
@@ -413,26 +446,30 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     pre_p = pro.producer() if pro else []
     release = pro.consumer_release() if pro else []
     prod_stmts = [*pre_p, producer]
+    drain = [pring.drain(Var(fresh("tl_drain"), dt.int32, nonneg=True), persistent)] if plan else []
     start = [DeviceCall("tilec::pingpong_start", (), (groups,), loop.loc)] if groups else []
+    prod_stmts += [] if persistent else drain
     cons_stmts = [*start, *before, consumer_loop, *tail, *after]
     if persistent:
         (p_ctr, p_next), (c_ctr, c_next) = (pro.counter(0), pro.counter(1)) if pro else (([], []), ([], []))
         prod_stmts = [Alloc(bases[0], const(0), loop.loc), *p_ctr,
-                      TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *p_next), k.loc)]
+                      TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *p_next), k.loc), *drain]
         cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *c_ctr,
                       TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *c_next), k.loc)]
     pairs = list(bars.values()) or [(full, empty)]
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(f, s), const(1)), (), loop.loc) for f, _ in pairs
           for s in range(s_n)),
-        *(DeviceCall("tilec::mbarrier_init", (BufferPtr(e, s), const(warps)), (), loop.loc) for _, e in pairs
+        *(DeviceCall("tilec::mbarrier_init", (BufferPtr(e, s), const(warps * csize)), (), loop.loc) for _, e in pairs
           for s in range(s_n)),
         *(pro.inits() if pro else []),
         DeviceCall("tilec::fence_barrier_init", (), (), loop.loc)))
     ws = WarpSpecialize(seq(*prod_stmts), seq(*cons_stmts), k.threads, PRODUCER_REGS, consumer_regs(k.threads),
                         loop.loc)
+    # Clusters: every CTA's barriers must be initialised before any multicast or remote arrive reaches them.
+    start_sync = DeviceCall("tilec::cluster_sync", (), (), loop.loc) if plan else Sync(loop.loc)
     new_body = seq(*shared, *(Alloc(b) for pair in pairs for b in pair), *(pro.allocs() if pro else []), init,
-                   Sync(loop.loc), ws)
+                   start_sync, ws)
     notes = [f"TMA prologue load{'s' if len(pre_loads) > 1 else ''} "
              f"({', '.join(c.dst.buffer.name for c in pre_loads)}: issued by the producer before its loop, one "
              f"mbarrier{'; released after the loop for the next tile' if persistent else ''})"] if pre_loads else []
@@ -441,10 +478,35 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     notes += [note] if stored else []
     if schedule:
         notes.append(sched_note + f"; one mbarrier pair per producer tile ({', '.join(b.name for b in bars)})")
+    if plan:
+        notes.append(cluster_note(plan))
+    elif dropped:
+        notes.append(dropped)
     if groups:
-        notes.append(f"ping-pong: the {groups} consumer warpgroups take turns at each T.gemm of the loop (named "
-                     "barriers), so one's element-wise work overlaps another's wgmmas")
-    return replace(k, body=new_body), notes
+        turn = "the T.gemm issues of each scheduled iteration" if schedule else "each T.gemm of the loop"
+        notes.append(f"ping-pong: the {groups} consumer warpgroups take turns at {turn} (named barriers), so one's "
+                     "element-wise work overlaps another's wgmmas")
+    return replace(k, body=new_body, cluster=plan.dims if plan else (1, 1, 1)), notes
+
+
+def cluster_note(plan: ClusterPlan) -> str:
+    """What lowering_notes say of a cluster plan."""
+    parts = [f"{b.name} split by {s.by} ({s.panels or s.rows} per CTA)" for b, s in plan.splits.items()]
+    return (f"clusters of {plan.size} CTAs along grid {'xyz'[plan.axis]}: TMA multicast of {', '.join(parts)}; "
+            "each consumer warp releases a stage in every CTA of its cluster")
+
+
+def _guard_padded(k: Kernel, plan: ClusterPlan, after: list) -> list:
+    """The consumers' statements after the loop, run only by CTAs inside the T.Kernel grid: a launch grid padded to
+    whole clusters has CTAs past it, which load and compute (their cluster partners need their pieces of the shared
+    tiles) but write nothing. Allocations stay outside the guard."""
+    ext = k.grid[plan.axis]
+    n = static_int(ext)
+    if n is not None and n % plan.size == 0:
+        return after
+    allocs = [x for x in after if isinstance(x, Alloc)]
+    rest = [x for x in after if not isinstance(x, Alloc)]
+    return [*allocs, If(binop("<", k.block_vars[plan.axis], ext), seq(*rest))] if rest else allocs
 
 
 def specialize_warps(fn: PrimFunc, target: object = None) -> PrimFunc:

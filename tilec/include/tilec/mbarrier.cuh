@@ -158,6 +158,19 @@ TILEC_DEVICE void mbarrier_arrive_expect_tx(uint64_t* bar, uint32_t tx_bytes) {
     mbarrier_arrive_expect_tx(smem_u32addr(bar), tx_bytes);
 }
 
+/// One arrival per warp on the barrier at this offset in each of the CS CTAs of the cluster (ranks 0 .. CS - 1):
+/// how the consumers free a stage whose tiles the producers of all of them write (TMA multicast). Lane i arrives
+/// at CTA i after __syncwarp orders the other lanes' accesses before it.
+template <int CS>
+TILEC_DEVICE void mbarrier_arrive_warp_cluster(uint64_t* bar) {
+    static_assert(CS >= 1 && CS <= 16, "mbarrier_arrive_warp_cluster<CS>: 1 <= CS <= 16 CTAs");
+    __syncwarp();
+    const uint32_t lane = threadIdx.x % 32;
+    if (lane < CS) {
+        mbarrier_arrive_cluster(smem_u32addr(bar), lane);
+    }
+}
+
 /// One arrival per warp (the barrier counts warps): every lane of the warp calls it after its last access to
 /// the guarded data; __syncwarp orders the other lanes' accesses before lane 0's release-arrive.
 TILEC_DEVICE void mbarrier_arrive_warp(uint64_t* bar) {

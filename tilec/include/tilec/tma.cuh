@@ -216,6 +216,28 @@ TILEC_DEVICE void cp_async_bulk_tensor_3d_shared_global_multicast(uint32_t dst, 
         : "memory");
 }
 
+/// The 4-D multicast load.
+TILEC_DEVICE void cp_async_bulk_tensor_4d_shared_global_multicast(uint32_t dst, const CUtensorMap* tmap, int c0,
+                                                                  int c1, int c2, int c3, uint32_t bar,
+                                                                  uint16_t cta_mask) {
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
+        " [%0], [%1, {%2, %3, %4, %5}], [%6], %7;\n" ::"r"(dst),
+        "l"(tensor_map_addr(tmap)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar), "h"(cta_mask)
+        : "memory");
+}
+
+/// The 5-D multicast load.
+TILEC_DEVICE void cp_async_bulk_tensor_5d_shared_global_multicast(uint32_t dst, const CUtensorMap* tmap, int c0,
+                                                                  int c1, int c2, int c3, int c4, uint32_t bar,
+                                                                  uint16_t cta_mask) {
+    asm volatile(
+        "cp.async.bulk.tensor.5d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
+        " [%0], [%1, {%2, %3, %4, %5, %6}], [%7], %8;\n" ::"r"(dst),
+        "l"(tensor_map_addr(tmap)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(c4), "r"(bar), "h"(cta_mask)
+        : "memory");
+}
+
 // --- stores: shared -> global, tracked by this thread's bulk async-groups ------------------------------
 
 /// Stores the shared tile src to the box at (c0, c1), skipping out-of-bounds elements. Call
@@ -286,6 +308,29 @@ TILEC_DEVICE void tma_load(const CUtensorMap* tmap, T* smem, uint64_t* bar, Coor
         cp_async_bulk_tensor_4d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
     } else {
         cp_async_bulk_tensor_5d_shared_global(dst, tmap, static_cast<int>(coords)..., mb);
+    }
+}
+
+/// The multicast TMA load as generated code spells it: tma_load_multicast<NC>(&tmap, smem pointer, &stage barrier,
+/// cta_mask, c0, ..., c_{NC-1}): the box is read once and written at the same shared offset in every CTA of the
+/// cluster whose bit is set in cta_mask, completing on the barrier at the same offset in each of them (whose
+/// expected bytes must count it). One thread of one CTA issues each piece.
+template <int NC, class T, class... Coords>
+TILEC_DEVICE void tma_load_multicast(const CUtensorMap* tmap, T* smem, uint64_t* bar, uint32_t cta_mask,
+                                     Coords... coords) {
+    static_assert(sizeof...(Coords) == NC && NC >= 2 && NC <= 5,
+                  "tma_load_multicast<NC>: pass NC coordinates, 2 <= NC <= 5");
+    const uint32_t dst = smem_u32addr(smem);
+    const uint32_t mb = smem_u32addr(bar);
+    const uint16_t mask = static_cast<uint16_t>(cta_mask);
+    if constexpr (NC == 2) {
+        cp_async_bulk_tensor_2d_shared_global_multicast(dst, tmap, static_cast<int>(coords)..., mb, mask);
+    } else if constexpr (NC == 3) {
+        cp_async_bulk_tensor_3d_shared_global_multicast(dst, tmap, static_cast<int>(coords)..., mb, mask);
+    } else if constexpr (NC == 4) {
+        cp_async_bulk_tensor_4d_shared_global_multicast(dst, tmap, static_cast<int>(coords)..., mb, mask);
+    } else {
+        cp_async_bulk_tensor_5d_shared_global_multicast(dst, tmap, static_cast<int>(coords)..., mb, mask);
     }
 }
 
