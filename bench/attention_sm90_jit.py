@@ -63,6 +63,16 @@ PINGPONG_OVERLAP = {
     256: [(128, 64, 2, 256, True, False, False, True), (128, 64, 2, 256, True, False, True, True),
           (128, 64, 2, 256, False, False, True, True), (128, 64, 2, 256, False, False)],
 }
+# One tile per block with O staged in Q's shared tile (the TMA-store epilogue without its own buffer), ping-pong and
+# overlap: deeper K/V pipelines and wider K/V tiles that the freed 32-64 KiB allow.
+ONE_TILE_EPI = {
+    64: [(192, 128, 2, 384, True, True), (128, 128, 2, 256, False, True, True, True),
+         (128, 128, 3, 256, False, True, True, True), (128, 192, 2, 256, False, True, True, True),
+         (192, 128, 3, 384, False, True)],
+    128: [(128, 128, 2, 256, False, True, True, True), (128, 128, 3, 256, False, True, True, True),
+          (128, 160, 2, 256, False, True, True, True), (128, 176, 2, 256, False, True, True, True),
+          (128, 128, 2, 256, False, True, False, True)],
+}
 # The catalogue's sm90a configs (kernels/attention.py SM90A_CONFIGS) of the non-causal and the causal groups.
 def _as_cfg(c) -> tuple:
     return (c.block_m, c.block_n, c.stages, c.threads, c.persistent, c.smem_epilogue, False, c.overlap)
@@ -72,7 +82,7 @@ CATALOGUE_FULL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, False)]] for d in (6
 CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (64, 128, 256)}
 CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
                "wide-causal": WIDE_CAUSAL, "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL,
-               "pingpong-overlap": PINGPONG_OVERLAP}
+               "pingpong-overlap": PINGPONG_OVERLAP, "one-tile-epi": ONE_TILE_EPI}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
 CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 300, 4, 4), (3, 513, 1000, 2, 2),

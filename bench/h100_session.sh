@@ -11,6 +11,7 @@
 #     reliab     the reliability suite's GPU part, then compute-sanitizer memcheck + racecheck over every variant
 #     cluster    tilec's sm_90a GEMM with thread-block clusters (TMA multicast) vs the catalogue kernel and cuBLAS
 #     pingpong   attention with ping-pong turns on the order/stage schedule vs the catalogue variants and cuDNN
+#     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
 # TILEC_CACHE_DIR may point at a carried compile cache (.tilec_cache) so the JIT stages skip nvcc.
 #
 # The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run;
@@ -65,6 +66,12 @@ for stage in "$@"; do
         64,128,256 both pingpong-overlap
       step attn_pp_bf16 timeout 150 python3 bench/attention_sm90_jit.py "$OUT/attn_pp_bf16.json" all bfloat16 128 \
         both pingpong-overlap ;;
+    exp2)  # wider/deeper tiles: GEMM 128x192 and 4 stages; attention with O staged in Q's tile (one tile per block)
+      step gemm_tiles timeout 150 python3 bench/gemm_sm90_jit.py "$OUT/gemm_tiles.json" all float16,bfloat16 tiles
+      step attn_ote_fp16 timeout 200 python3 bench/attention_sm90_jit.py "$OUT/attn_ote_fp16.json" all float16 \
+        64,128 both one-tile-epi
+      step attn_ote_bf16 timeout 150 python3 bench/attention_sm90_jit.py "$OUT/attn_ote_bf16.json" all bfloat16 128 \
+        both one-tile-epi ;;
     reliab)
       step reliability_gpu env TILEKERNELS_FUZZ_EXAMPLES=30 python3 -m pytest -q -p no:cacheprovider tests/reliability
       cp tests/reliability/last_run.json "$OUT/reliability_report.json" 2>/dev/null

@@ -110,8 +110,9 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
             Q_shared = T.alloc_shared((block_M, dim), dtype)
             K_shared = T.alloc_shared((block_N, dim), dtype)
             V_shared = T.alloc_shared((block_N, dim), dtype)
-            if smem_epilogue:
-                O_shared = T.alloc_shared((block_M, dim), dtype)
+            if smem_epilogue:  # one tile per block: Q's tile is dead after the loop and stages O (block_M * dim * 2
+                # bytes fewer); a persistent block loads the next tile's Q meanwhile, so O gets its own
+                O_shared = T.alloc_shared((block_M, dim), dtype) if persistent else Q_shared
             acc_s = T.alloc_fragment((block_M, block_N), accum)
             acc_s_cast = T.alloc_fragment((block_M, block_N), dtype)
             acc_o = T.alloc_fragment((block_M, dim), accum)
@@ -277,7 +278,8 @@ def flash_attn_varlen_fwd(total_q, total_k, heads, kv_heads, batch, max_seqlen_q
 
 @dataclass(frozen=True)
 class TileConfig:
-    """A tile shape and schedule. Shared memory: (block_M + 2 * num_stages * block_N) * head_dim * 2 bytes."""
+    """A tile shape and schedule. Shared memory: (block_M + 2 * num_stages * block_N) * head_dim * 2 bytes (+ block_M *
+    head_dim * 2 for a persistent kernel's O tile), plus a few mbarriers on sm_90a."""
 
     block_m: int
     block_n: int
@@ -289,7 +291,9 @@ class TileConfig:
     max_seqlen_k: int = 0        # > 0: the variant serves only seqlen_k (varlen: max_seqlen_k) <= this
 
     def smem_bytes(self, head_dim: int) -> int:
-        return (self.block_m * (2 if self.smem_epilogue else 1) + 2 * self.stages * self.block_n) * head_dim * 2
+        # a persistent kernel's O tile has its own buffer; otherwise O is staged in Q's (dead after the loop)
+        o_tile = self.smem_epilogue and self.persistent
+        return (self.block_m * (2 if o_tile else 1) + 2 * self.stages * self.block_n) * head_dim * 2
 
 
 # Per head_dim, in preference order (the first config whose shared memory fits the device wins). 64x64 tiles with

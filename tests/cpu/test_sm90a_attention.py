@@ -123,3 +123,36 @@ def test_attention_sm90a_builds_hgmma_without_spills(tmp_path) -> None:
     assert re.search(r"HGMMA\.64x128x16\.F32", sass), "no 64x128 HGMMA"
     assert "UTMALDG.4D" in sass and "UTMASTG.4D" in sass
     assert not re.search(r"\b(LDL|STL)\b", sass), "local memory traffic"
+
+
+def _between(text: str, a: str, b: str) -> str:
+    i = text.index(a)
+    return text[i:text.index(b, i)]
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_pingpong_on_the_order_stage_schedule_turns_at_issue(causal: bool) -> None:
+    """With the overlap schedule a warpgroup's turn spans only its T.gemm issues (FA3's warp scheduler barriers):
+    one turn per scheduled iteration (prologue, steady loop, epilogue), the waits for its wgmmas after the turn."""
+    k = attn(causal=causal, pingpong=True, overlap=True, smem_epilogue=True)
+    cons = consumer(k.get_kernel_source())
+    assert "take turns at the T.gemm issues of each scheduled iteration" in notes(k)
+    assert cons.count("tilec::pingpong_enter<2>();") == 3 and cons.count("tilec::pingpong_leave<2>();") == 3
+    steady = cons[cons.index("for (int k_it = 1;"):]
+    turn = _between(steady, "tilec::pingpong_enter<2>();", "tilec::pingpong_leave<2>();")
+    # Q.K^T of k, the rescale of O and P.V of k - 1 are issued inside the turn; nothing waits for a wgmma there
+    assert turn.index("wgmma_gemm_ss_async<") < turn.index("acc_o[0] = (acc_o[0] * alpha[0]);") < \
+        turn.index("wgmma_gemm_rs_async<")
+    assert "wgmma_wait" not in turn and "named_barrier" not in turn
+    after = steady[steady.index("tilec::pingpong_leave<2>();"):]
+    assert after.index("tilec::wgmma_wait<1>(acc_s);") < after.index("tilec::wgmma_wait<0>(acc_o);")
+    assert cons.index("tilec::pingpong_start<2>();") < cons.index("tl_full")
+
+
+def test_one_tile_per_block_stages_o_in_the_q_tile() -> None:
+    k = attn(smem_epilogue=True, overlap=True, pingpong=True)
+    src = k.get_kernel_source()
+    assert "TMA-store epilogue (Q_shared -> O" in notes(k) and "O_shared" not in src
+    assert k.metadata.launches[0].smem_bytes < (128 + 4 * 128) * 128 * 2 + 1024  # Q + 2 x 2 K/V stages + barriers
+    persistent = attn(smem_epilogue=True, persistent=True)
+    assert "TMA-store epilogue (O_shared -> O" in notes(persistent)  # the next tile's Q lands meanwhile

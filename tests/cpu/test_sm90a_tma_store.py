@@ -110,3 +110,16 @@ def test_a_c_row_pitch_tma_cannot_store_is_a_clear_error() -> None:
     c_map = [m for m in launcher._tmaps[0] if m[0] == 2]
     with pytest.raises(TensorMapError, match="argument 'C' is moved with TMA.*multiple of 8 elements"):
         launcher._fill_tensor_maps(c_map, ptrs, dict(zip(launcher._syms, sym_values)))
+
+
+def test_small_buffers_pack_after_the_tiles() -> None:
+    """Tiles at 1024-byte aligned offsets first, then the mbarriers packed at 16 bytes (not one KiB each)."""
+    from tests.cpu.sm90a_gemm_helpers import gemm as _gemm
+
+    k = _gemm(persistent=True, smem_epilogue=True)
+    src = k.get_kernel_source()
+    offs = {m.group(1): int(m.group(2)) for m in re.finditer(r"\* (\w+) = reinterpret_cast<[\w:]+\*>\(tl_smem \+ (\d+)\)",
+                                                              src)}
+    assert offs["A_shared"] == 0 and offs["B_shared"] == 3 * 16384 and offs["C_shared"] == 3 * 49152
+    assert offs["tl_full"] == 3 * 49152 + 65536 and offs["tl_empty"] == offs["tl_full"] + 32
+    assert k.metadata.launches[0].smem_bytes == offs["tl_empty"] + 32

@@ -2,8 +2,10 @@
 
 Pre:  lowered IR; shared buffers are declared by Alloc statements.
 Post: attrs["smem_offsets"][buf] = (kernel, byte offset), attrs["smem_bytes"][kernel] = pool size.
-      Offsets are 1024-byte aligned (swizzle patterns and TMA need aligned bases). Raises TilecError at the
-      kernel when the pool exceeds the target's per-block limit, listing the buffers.
+      Buffers of 1024 bytes or more (tiles) come first, at 1024-byte aligned offsets (swizzle patterns and TMA need
+      aligned bases); the small ones (mbarriers, scratch) follow, packed at 16-byte alignment. Both groups keep the
+      order of their Allocs. Raises TilecError at the kernel when the pool exceeds the target's per-block limit,
+      listing the buffers.
 Buffers are not overlapped yet (no liveness-based reuse).
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from tilec.ir.stmt import Alloc, Kernel
 from tilec.ir.visit import walk
 
 ALIGN = 1024
+SMALL_ALIGN = 16
 
 
 def plan_shared_memory(fn: PrimFunc, target: object = None) -> PrimFunc:
@@ -25,14 +28,17 @@ def plan_shared_memory(fn: PrimFunc, target: object = None) -> PrimFunc:
     for k in (s for s in walk(fn.body) if isinstance(s, Kernel)):
         off = 0
         items = []
-        for a in (s for s in walk(k.body) if isinstance(s, Alloc) and s.buffer.scope == "shared"):
-            b = a.buffer
-            if b in offsets:
-                continue
+        bufs = list(dict.fromkeys(s.buffer for s in walk(k.body) if isinstance(s, Alloc) and s.buffer.scope == "shared"
+                                  and s.buffer not in offsets))
+        large = [b for b in bufs if b.numel() * b.dtype.bytes >= ALIGN]
+        for b in large + [b for b in bufs if b not in large]:
             nbytes = b.numel() * b.dtype.bytes
+            align = ALIGN if b in large else SMALL_ALIGN
+            off = -(-off // align) * align
             offsets[b] = (k, off)
             items.append((b.name, nbytes))
-            off += -(-nbytes // ALIGN) * ALIGN
+            off += nbytes
+        off = -(-off // SMALL_ALIGN) * SMALL_ALIGN
         sizes[k] = off
         if off > limit:
             detail = ", ".join(f"{n} {s // 1024} KiB" for n, s in items)
