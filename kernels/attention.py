@@ -288,6 +288,7 @@ class TileConfig:
     persistent: bool = False     # T.annotate_persistent (one block per SM loops over the tiles)
     smem_epilogue: bool = False  # O through a shared tile (TMA store on sm_90a)
     overlap: bool = False        # the loop's order/stage schedule (softmax of k beside P.V of k - 1; sm_90a)
+    pingpong: bool = False       # T.annotate_pingpong: the consumer warpgroups take turns issuing their wgmmas
     max_seqlen_k: int = 0        # > 0: the variant serves only seqlen_k (varlen: max_seqlen_k) <= this
 
     def smem_bytes(self, head_dim: int) -> int:
@@ -326,15 +327,25 @@ CONFIGS = {
 # tile per block beyond (S=16k: d128 589 vs 533, d64 444 vs 409 persistent).
 # Not for varlen (its loop sits inside a branch, which warp specialization does not handle: the sm80 variants serve
 # it on sm_90 too).
+# H200 (bench/results/2026-12-02-h200-attention-sm90a-jit-{pingpong-overlap,one-tile-epi}-*.json, ratio to cuDNN in
+# the same run): ping-pong on the overlap schedule (turns end at the wgmma issues) with one tile per block and O
+# staged through Q's shared tile by a TMA store is the fastest d128 kernel from S = 4k on (fp16 full 4k/8k/16k
+# 0.986-0.987 / 0.987-1.001 / 0.995-1.014, causal 1.002-1.021 / 1.033-1.051 / 1.065-1.080; the persistent variants
+# 0.95-0.96 / 1.00), and for d128 non-causal at 1k too (0.922 vs 0.890); causal 1k stays persistent (0.939 vs 0.930).
+# d64: ping-pong + overlap with 128-row persistent tiles up to 2k keys (full 1k 0.909 vs 0.868, causal 0.855 vs
+# 0.832); causal beyond 8k keys one 192-row tile per block with a 3-stage ring and the O-in-Q epilogue (1.032 vs
+# 1.008 at 16k).
 SM90A_CONFIGS = {
-    (64, False): (TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True),),
-    (64, True): (TileConfig(128, 128, 2, 256, persistent=True, overlap=True, max_seqlen_k=2048),
+    (64, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
+                             max_seqlen_k=2048),
+                  TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True),),
+    (64, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
+                            max_seqlen_k=2048),
                  TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True, max_seqlen_k=8192),
-                 TileConfig(192, 128, 2, 384)),
-    (128, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, max_seqlen_k=8192),
-                   TileConfig(128, 128, 2, 256, overlap=True)),
-    (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=8192),
-                  TileConfig(128, 128, 2, 256, overlap=True)),
+                 TileConfig(192, 128, 3, 384, smem_epilogue=True)),
+    (128, False): (TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True),),
+    (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=2048),
+                  TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
     (256, False): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True),),
     (256, True): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True, max_seqlen_k=8192),
                   TileConfig(128, 64, 2, 256)),
@@ -359,7 +370,7 @@ class AttentionVariant(VariantBase):
                                          self.head_dim, **kw)
         return flash_attn_fwd(*(T.symbolic(d) for d in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")),
                               self.head_dim, persistent=c.persistent, smem_epilogue=c.smem_epilogue,
-                              overlap=c.overlap, **kw)
+                              overlap=c.overlap, pingpong=c.pingpong, **kw)
 
     def cpp_fields(self) -> list[str]:
         c = self.config
@@ -370,7 +381,7 @@ class AttentionVariant(VariantBase):
 def variant_name(dtype: str, head_dim: int, causal: bool, varlen: bool, c: TileConfig, lowering: str = "sm80") -> str:
     return (f"attn{'_varlen' if varlen else ''}_{_DTYPES[dtype][0]}_d{head_dim}_{'causal' if causal else 'full'}"
             f"_bm{c.block_m}_bn{c.block_n}_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}"
-            f"{'_epi' if c.smem_epilogue else ''}{'_ov' if c.overlap else ''}"
+            f"{'_epi' if c.smem_epilogue else ''}{'_ov' if c.overlap else ''}{'_pp' if c.pingpong else ''}"
             f"{f'_maxsk{c.max_seqlen_k}' if c.max_seqlen_k else ''}_{lowering}")
 
 

@@ -80,6 +80,7 @@ class TileConfig:
     max_m: int = 0
     persistent: bool = False      # T.annotate_persistent: one block per SM loops over the tiles
     smem_epilogue: bool = False   # C through shared memory (TMA stores on sm_90a)
+    pick: int = 0                 # > 0: alternatives of one group, chosen per problem by wave_efficiency (select)
 
 
 # Tile configs of the sm80 lowering (cp.async + mma.sync; runs on every arch we build).
@@ -97,7 +98,16 @@ CONFIGS = (
 # ~194 KiB smem, two TMA tensor maps) runs on compute capability 9.0 only.
 # Measured on the H100 (bench/results/2026-11-23-h100-gemm-sm90a-jit-run3.json): persistent + TMA-store epilogue
 # with 3 stages, geomean 0.952x cuBLAS over TARGETS.md's shapes, vs 0.925x for the non-persistent 4-stage kernel.
-SM90A_CONFIGS = (TileConfig(128, 256, 64, 3, 256, swizzle=8, persistent=True, smem_epilogue=True),)
+# Two tile widths, picked per problem by wave efficiency (the share of the SMs' tile slots doing work): 128 x 256 with
+# 3 stages and 128 x 192 with 4 (both ~208 KiB with the TMA-store tile). H200, one run
+# (bench/results/2026-12-02-h200-gemm-sm90a-jit-tiles.json), ours / cuBLAS fp16 NT, NN, bf16 NT, NN: 8192^3 (15.5 vs
+# 20.8 waves of 132 SMs) 128x192 1.026 / 1.017 / 1.006 / 1.016 vs 128x256 0.978 / 0.942 / 0.977 / 0.962;
+# 4096x28672x8192 (27.2 vs 36.4 waves) 1.001 / 0.993 / 0.972 / 0.948 vs 0.963 / 0.958 / 0.960 / 0.942; 4096^3 (3.9 vs
+# 5.3 waves) 0.904 / 0.895 / 0.896 / 0.891 vs 0.945 / 0.957 / 0.970 / 0.958; the rule picks the better one on each of
+# them. Clusters with B multicast (matmul(cluster_m=2)) measured 0.955x vs 0.966x geomean without
+# (bench/results/2026-12-02-h200-gemm-sm90a-jit-cluster.json), so none here.
+SM90A_CONFIGS = (TileConfig(128, 256, 64, 3, 256, swizzle=8, persistent=True, smem_epilogue=True, pick=1),
+                 TileConfig(128, 192, 64, 4, 256, swizzle=8, persistent=True, smem_epilogue=True, pick=1))
 # Small M on sm_90a (memory-bound: streaming B dominates): the same TMA/wgmma lowering with narrow 64-column tiles
 # (128 blocks at N = 8192) and a deep pipeline of 128-deep K tiles, so each SM keeps 64-96 KiB of B in flight (the
 # sm80 small tile: 24 KiB). One block per SM (194 KiB smem); TMA zero-fills the A rows past M without reading them.
@@ -142,7 +152,7 @@ class GemmVariant(VariantBase):
     def cpp_fields(self) -> list[str]:
         c = self.config
         return [str(_DTYPES[self.dtype][1]), "true" if self.trans_b else "false", f"{c.max_m}LL",
-                str(c.block_m), str(c.block_n), str(c.block_k)]
+                str(c.block_m), str(c.block_n), str(c.block_k), str(c.pick)]
 
 
 def _name(dtype: str, trans_b: bool, c: TileConfig, lowering: str) -> str:
@@ -177,16 +187,41 @@ def runs_on(v: GemmVariant, cc: tuple[int, int]) -> bool:
     return False
 
 
-def select(M: int, dtype: str, trans_b: bool, runnable=lambda v: True, cc: tuple[int, int] | None = None
-           ) -> GemmVariant | None:
-    """The variant the C++ stub picks: the first of the (dtype, layout) group that admits M and can run.
+def wave_efficiency(c: TileConfig, M: int, N: int, sm_count: int) -> float:
+    """The share of the SMs' tile slots that does useful work: tiles / (SMs x whole waves), times the share of the
+    tiles' area inside C (the C++ stub's formula)."""
+    tm, tn = -(-M // c.block_m), -(-N // c.block_n)
+    tiles, slots = tm * tn, max(sm_count, 1)
+    if tiles == 0:
+        return 1.0
+    return tiles / (-(-tiles // slots) * slots) * (M / (tm * c.block_m)) * (N / (tn * c.block_n))
+
+
+def select(M: int, dtype: str, trans_b: bool, runnable=lambda v: True, cc: tuple[int, int] | None = None,
+           N: int = 8192, sm_count: int = 132) -> GemmVariant | None:
+    """The variant the C++ stub picks: the first of the (dtype, layout) group that admits M and can run; when its
+    config has a pick group, the runnable one of that group (same max_m) with the best wave_efficiency for M x N on
+    sm_count SMs (the earlier one on a tie).
 
     runnable(v): whether the build holds it and the device can run it (archs, shared memory); cc, when given,
     also applies the arch rule for that compute capability (runs_on). Without either every variant counts as
-    runnable, so a large M picks the sm90a variant.
+    runnable, so a large M picks an sm90a variant.
     """
-    for v in variants():
-        if v.dtype == dtype and v.trans_b == trans_b and (v.config.max_m == 0 or M <= v.config.max_m) \
-                and (cc is None or runs_on(v, cc)) and runnable(v):
+    def ok(v: GemmVariant) -> bool:
+        return v.dtype == dtype and v.trans_b == trans_b and (v.config.max_m == 0 or M <= v.config.max_m) \
+            and (cc is None or runs_on(v, cc)) and runnable(v)
+
+    vs = variants()
+    for i, v in enumerate(vs):
+        if not ok(v):
+            continue
+        if not v.config.pick:
             return v
+        best, eff = v, wave_efficiency(v.config, M, N, sm_count)
+        for q in vs[i + 1:]:
+            if q.config.pick == v.config.pick and q.config.max_m == v.config.max_m and ok(q):
+                e = wave_efficiency(q.config, M, N, sm_count)
+                if e > eff + 1e-9:
+                    best, eff = q, e
+        return best
     return None

@@ -177,16 +177,42 @@ void validate_out(const Problem& p, const Mat& c, const Mat& a, const Mat& b) {
   }
 }
 
-// First kGemm row (preference order) that matches the problem and runs on the device.
+// The fraction of the SMs' tile slots doing useful work: tiles / (SMs * whole waves) times the fraction of the
+// tiles' area inside C (kernels/gemm.py wave_efficiency, the same formula).
+double wave_efficiency(const GemmVariant& r, long long M, long long N, int sm_count) {
+  const long long tm = (M + r.block_m - 1) / r.block_m, tn = (N + r.block_n - 1) / r.block_n;
+  const long long tiles = tm * tn, slots = sm_count > 0 ? sm_count : 1;
+  const long long waves = (tiles + slots - 1) / slots;
+  if (tiles == 0) return 1.0;
+  return static_cast<double>(tiles) / static_cast<double>(waves * slots) *
+         (static_cast<double>(M) / static_cast<double>(tm * r.block_m)) *
+         (static_cast<double>(N) / static_cast<double>(tn * r.block_n));
+}
+
+bool matches(const GemmVariant& r, const Problem& p, bool trans_b, const Device& d) {
+  return r.dtype == p.dtype && r.trans_b == trans_b && (r.max_m == 0 || p.M <= r.max_m) &&
+         d.usable[kernel_index(r.kernel)];
+}
+
+// First kGemm row (preference order) that matches the problem and runs on the device; among that row's pick
+// alternatives (GemmVariant::pick), the best wave efficiency (the earlier row on a tie).
 int select_row(const Problem& p, const Device& d) {
   const GemmVariant* rows = catalogue_gemm();
   for (bool trans_b : {false, true}) {
     if (trans_b ? !p.nt_ok : !p.nn_ok) continue;
     for (int i = 0; i < catalogue_gemm_count(); ++i) {
       const GemmVariant& r = rows[i];
-      if (r.dtype == p.dtype && r.trans_b == trans_b && (r.max_m == 0 || p.M <= r.max_m) &&
-          d.usable[kernel_index(r.kernel)])
-        return i;
+      if (!matches(r, p, trans_b, d)) continue;
+      if (r.pick == 0) return i;
+      int best = i;
+      double best_eff = wave_efficiency(r, p.M, p.N, d.sm_count);
+      for (int j = i + 1; j < catalogue_gemm_count(); ++j) {
+        const GemmVariant& q = rows[j];
+        if (q.pick != r.pick || q.max_m != r.max_m || !matches(q, p, trans_b, d)) continue;
+        const double e = wave_efficiency(q, p.M, p.N, d.sm_count);
+        if (e > best_eff + 1e-9) best = j, best_eff = e;
+      }
+      return best;
     }
   }
   std::string detail;

@@ -43,6 +43,8 @@ struct GemmVariant {        // one row of kGemm; fields after `kernel` come from
   bool trans_b;             // B is [N, K] row-major (C = A @ B.T), else [K, N]
   long long max_m;          // use only when M <= max_m (0: any M)
   int block_m, block_n, block_k;
+  int pick;                 // > 0: the runnable rows after the first match with the same pick and max_m are
+                            // alternatives; the stub takes the one whose tiles fill the SMs best (wave_efficiency)
 };
 struct AttentionVariant {   // one row of kAttention (and of kAttentionVarlen); fields after `kernel` from cpp_fields()
   const KernelInfo* kernel;
