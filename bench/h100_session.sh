@@ -11,6 +11,7 @@
 #     reliab     the reliability suite's GPU part, then compute-sanitizer memcheck + racecheck over every variant
 #     cluster    tilec's sm_90a GEMM with thread-block clusters (TMA multicast) vs the catalogue kernel and cuBLAS
 #     pingpong   attention with ping-pong turns on the order/stage schedule vs the catalogue variants and cuDNN
+#     jitgpu     tests/gpu/test_sm90a_gemm_gpu.py through the JIT (tilec from the tree)
 #     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
 # TILEC_CACHE_DIR may point at a carried compile cache (.tilec_cache) so the JIT stages skip nvcc.
 #
@@ -72,6 +73,8 @@ for stage in "$@"; do
         64,128 both one-tile-epi
       step attn_ote_bf16 timeout 150 python3 bench/attention_sm90_jit.py "$OUT/attn_ote_bf16.json" all bfloat16 128 \
         both one-tile-epi ;;
+    jitgpu)  # tilec's own sm_90a GEMM GPU tests (JIT: clusters, persistent tiles, TMA stores, both tile widths)
+      step jit_gpu_tests timeout 300 python3 -m pytest -q -p no:cacheprovider tests/gpu/test_sm90a_gemm_gpu.py ;;
     reliab)
       step reliability_gpu env TILEKERNELS_FUZZ_EXAMPLES=30 python3 -m pytest -q -p no:cacheprovider tests/reliability
       cp tests/reliability/last_run.json "$OUT/reliability_report.json" 2>/dev/null

@@ -1,6 +1,7 @@
 """The sm_90a GEMM lowering's TMA-store epilogue and persistent tiles on the GPU (compute capability 9.0 only: the
 kernels are sm_90a cubins): kernels/gemm.py::matmul against torch on ragged shapes, NaN-poisoned outputs, fp16 and
-bf16, NN and NT; persistent blocks forced to loop over many tiles; the generic tile loop of the sm80 lowering."""
+bf16, NN and NT; persistent blocks forced to loop over many tiles; the generic tile loop of the sm80 lowering;
+thread-block clusters with TMA multicast (an odd number of tile rows or columns leaves a padded CTA)."""
 from __future__ import annotations
 
 import functools
@@ -18,6 +19,12 @@ CONFIGS = {
     "tma_store_s3": dict(num_stages=3, smem_epilogue=True),
     "persistent_tma_store_s3": dict(num_stages=3, smem_epilogue=True, persistent=True),
     "persistent_s4": dict(num_stages=4, persistent=True),
+    # thread-block clusters: B (cluster_m) or A (cluster_n) multicast by TMA; grids padded to whole clusters
+    "cluster_m_tma_store_s3": dict(num_stages=3, smem_epilogue=True, cluster_m=2),
+    "persistent_cluster_m_tma_store_s3": dict(num_stages=3, smem_epilogue=True, persistent=True, cluster_m=2),
+    "persistent_cluster_n_s4": dict(num_stages=4, persistent=True, cluster_n=2),
+    # the catalogue's second sm90a tile width
+    "persistent_tma_store_128x192_s4": dict(num_stages=4, smem_epilogue=True, persistent=True, block_N=192),
 }
 SHAPES = [(77, 200, 64), (1000, 1032, 520), (1, 8192, 8192), (4096, 4096, 4096), (3000, 2056, 1000)]
 
@@ -67,10 +74,11 @@ def test_gemm_matches_torch(name: str, dtype: str, trans_b: bool, mnk: tuple) ->
 
 
 @pytest.mark.parametrize("blocks", [1, 3, 7])
-@pytest.mark.parametrize("name", ["persistent_tma_store_s3", "persistent_s4"])
+@pytest.mark.parametrize("name", ["persistent_tma_store_s3", "persistent_s4", "persistent_cluster_m_tma_store_s3"])
 def test_few_blocks_loop_over_many_tiles(name: str, blocks: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Launch only `blocks` persistent blocks, so each runs many tiles and the stage ring wraps across tiles at every
-    offset (16 k-steps per tile over 3 or 4 stages), with ragged edges in M, N and K."""
+    offset (16 k-steps per tile over 3 or 4 stages), with ragged edges in M, N and K. Clusters of 2 round the launch
+    to whole clusters (2, 2 and 6 blocks)."""
     from tilec.runtime import launcher
 
     monkeypatch.setattr(launcher, "persistent_grid_cap", lambda spec, func, dev: blocks if spec.persistent else 0)
