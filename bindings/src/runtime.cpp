@@ -468,7 +468,9 @@ void launch(int k, CUfunction f, const long long* dims, const CUdeviceptr* tenso
                              "(internal error)");
     unsigned long long tiles = 1ULL * grid[0] * grid[1] * grid[2];
     unsigned n = static_cast<unsigned>(tiles < static_cast<unsigned long long>(sm_count) ? tiles : sm_count);
-    // Clusters (cluster = (size, 1, 1)): whole clusters only; the tiles come in whole clusters too.
+    // Clusters (cluster = (size, 1, 1)): whole clusters only; the tiles come in whole clusters too. This assumes all
+    // sm_count / size clusters run at once (true for clusters of 2 on sm_90); no catalogue kernel uses clusters yet,
+    // one that does should cap by cuOccupancyMaxActiveClusters like the JIT launcher (persistent_grid_cap).
     const unsigned size = info.cluster[0] * info.cluster[1] * info.cluster[2];
     if (size > 1 && n > 0) n = (n / size > 0 ? n / size : 1) * size;
     grid[0] = n;

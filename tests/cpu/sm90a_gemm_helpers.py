@@ -42,6 +42,20 @@ def sass_of(kern: tilec.JITKernel, tmp_path: Path) -> str | None:
     return "\n".join(parse_sass(dump.stdout).values())
 
 
+def clean_build_sass(kern: tilec.JITKernel, tmp_path: Path) -> str:
+    """Assert the kernel compiled without spills, stack or serialized wgmmas; its SASS (skips the test without
+    cuobjdump + nvdisasm)."""
+    import pytest
+
+    res = kern.resources
+    assert res["spill_bytes"] == 0 and res["stack_bytes"] == 0, res
+    assert "serialized" not in kern.compile().ptxas_log, kern.compile().ptxas_log
+    sass = sass_of(kern, tmp_path)
+    if sass is None:
+        pytest.skip("cuobjdump with nvdisasm not found (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)")
+    return sass
+
+
 def assert_hopper_sass(sass: str, tma_store: bool) -> None:
     """HGMMA and TMA loads (and TMA stores when asked; none otherwise), no local memory."""
     assert re.search(r"HGMMA\.64x256x16\.F32", sass), "no 64x256 HGMMA"

@@ -11,7 +11,7 @@ import pytest
 
 import tilec
 import tilec.language as T
-from tests.cpu.sm90a_gemm_helpers import consumer, gemm, interpret_gemm, sass_of
+from tests.cpu.sm90a_gemm_helpers import clean_build_sass, consumer, gemm, interpret_gemm
 from tilec.errors import TilecError
 from tilec.metadata import LaunchSpec
 
@@ -154,8 +154,6 @@ def test_unsupported_shapes_are_dropped_with_a_note(cluster_dims: tuple, why: st
 
 
 def test_loop_length_depending_on_the_cluster_axis_drops_the_cluster() -> None:
-    from kernels.attention import flash_attn_fwd
-
     S = T.symbolic
 
     @T.prim_func
@@ -174,7 +172,6 @@ def test_loop_length_depending_on_the_cluster_axis_drops_the_cluster() -> None:
 
     kern = tilec.compile(main, target="sm_90a")
     assert "dropped" in notes(kern) and "the pipelined loop's extent depends on bx" in notes(kern)
-    assert flash_attn_fwd is not None
 
 
 def test_no_shared_tile_drops_the_cluster() -> None:
@@ -228,13 +225,7 @@ def test_printer_shows_the_cluster() -> None:
                                 dict(smem_epilogue=True, cluster_m=2, trans_b=False),
                                 dict(num_stages=4, persistent=True, cluster_n=2, dtype="bfloat16")])
 def test_compiles_without_spills_with_multicast_sass(kw: dict, tmp_path) -> None:
-    kern = gemm(**kw)
-    res = kern.resources
-    assert res["spill_bytes"] == 0 and res["stack_bytes"] == 0, res
-    assert "serialized" not in kern.compile().ptxas_log, kern.compile().ptxas_log
-    sass = sass_of(kern, tmp_path)
-    if sass is None:
-        pytest.skip("cuobjdump with nvdisasm not found (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)")
+    sass = clean_build_sass(gemm(**kw), tmp_path)
     assert re.search(r"HGMMA\.64x256x16\.F32", sass)
     assert "UTMALDG.2D.MULTICAST" in sass and re.search(r"UTMALDG\.2D\b(?!\.MULTICAST)", sass)
     assert "UCGABAR_ARV" in sass and "UCGABAR_WAIT" in sass  # the cluster barrier after the mbarrier init

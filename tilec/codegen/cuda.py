@@ -272,8 +272,8 @@ def _rasterize(em: CudaEmitter, k: Kernel, row_lin: str, col_lin: str, names: tu
     the panel then counts clusters: panel // cluster size along it, at least 1)."""
     bx, by = names or tuple(v.name for v in k.block_vars[:2])
     panel, order = k.swizzle
-    c = _cluster(k)
     if names:
+        c = _cluster(k)
         panel = max(1, panel // (c[1] if order == "row" else c[0]))
     em.line(f"const int tl_lin = {row_lin};")
     if order == "row":
@@ -376,8 +376,8 @@ def _bind_tile(em: CudaEmitter, k: Kernel | None) -> None:
         else:
             em.line("const int tl_ux = tl_xy % tl_gx, tl_uy = tl_xy / tl_gx;")
         # cluster ranks run x fastest (%cluster_ctarank); one dimension of the cluster is > 1
+        size = c[0] * c[1] * c[2]
         for name, u, i in ((bx, "tl_ux", 0), (by, "tl_uy", 1), (bz, "tl_uz", 2)):
-            size = c[0] * c[1] * c[2]
             inner = "" if c[i] == 1 else " + tl_crank" if c[i] == size else \
                 f" + tl_crank / {c[0] * c[1] // c[i] if i else 1} % {c[i]}"
             em.line(f"[[maybe_unused]] const int {name} = {u}{f' * {c[i]}' if c[i] > 1 else ''}{inner};")

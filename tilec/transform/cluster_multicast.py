@@ -111,8 +111,9 @@ def plan_cluster(k: Kernel, loop: For, producers: list) -> ClusterPlan | str | N
         if depends_on(e, bvar, lets):
             return (f"the pipelined loop's {what} depends on {name}, so the CTAs of a cluster would run different "
                     "numbers of pipeline steps")
+    lets_read = any(loads(v) for v in lets.values())
     for p in producers:
-        if any(loads(e) for e in p.src.starts) or any(loads(v) for v in lets.values()):
+        if lets_read or any(loads(e) for e in p.src.starts):
             return (f"the coordinates of the T.copy into {p.dst.buffer.name} read memory (a CTA past the grid, "
                     "which a cluster may add, would read out of range)")
     splits, why = {}, []

@@ -3,7 +3,8 @@
 Pre:  lowered IR; shared buffers are declared by Alloc statements.
 Post: attrs["smem_offsets"][buf] = (kernel, byte offset), attrs["smem_bytes"][kernel] = pool size.
       Buffers of 1024 bytes or more (tiles) come first, at 1024-byte aligned offsets (swizzle patterns and TMA need
-      aligned bases); the small ones (mbarriers, scratch) follow, packed at 16-byte alignment. Both groups keep the
+      aligned bases); the small ones follow: 1-D buffers (mbarriers, scratch) packed at 16-byte alignment, small 2-D
+      tiles aligned to their size rounded up to a power of two, so a small swizzled tile starts on its swizzle atom. Both groups keep the
       order of their Allocs. Raises TilecError at the kernel when the pool exceeds the target's per-block limit,
       listing the buffers.
 Buffers are not overlapped yet (no liveness-based reuse).
@@ -33,7 +34,8 @@ def plan_shared_memory(fn: PrimFunc, target: object = None) -> PrimFunc:
         large = [b for b in bufs if b.numel() * b.dtype.bytes >= ALIGN]
         for b in large + [b for b in bufs if b not in large]:
             nbytes = b.numel() * b.dtype.bytes
-            align = ALIGN if b in large else SMALL_ALIGN
+            align = ALIGN if b in large else \
+                max(SMALL_ALIGN, 1 << (nbytes - 1).bit_length()) if b.ndim >= 2 else SMALL_ALIGN
             off = -(-off // align) * align
             offsets[b] = (k, off)
             items.append((b.name, nbytes))
