@@ -17,6 +17,7 @@ import tilec
 import tilec.language as T
 from bench.timing import median_ms
 from kernels.attention import SM90A_CONFIGS, flash_attn_fwd
+from tilec.toolchain import CompileOptions
 
 # (block_M, block_N, stages, threads, persistent, smem_epilogue[, pingpong[, overlap]]) per head_dim; threads are the
 # consumer warpgroups (one producer warpgroup is added); pingpong (T.annotate_pingpong) and overlap (the loop's
@@ -75,12 +76,17 @@ ONE_TILE_EPI = {
 }
 # The catalogue's sm90a configs (kernels/attention.py SM90A_CONFIGS) of the non-causal and the causal groups.
 def _as_cfg(c) -> tuple:
-    return (c.block_m, c.block_n, c.stages, c.threads, c.persistent, c.smem_epilogue, False, c.overlap)
+    return (c.block_m, c.block_n, c.stages, c.threads, c.persistent, c.smem_epilogue, c.pingpong, c.overlap)
 
 
 CATALOGUE_FULL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, False)]] for d in (64, 128, 256)}
 CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (64, 128, 256)}
-CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
+# The wgmma descriptors advanced from step 0's (default) against encoding each step's address (a 9th element: nvcc
+# flags; -DTILEC_WGMMA_DESC_PER_STEP is the code before), for the catalogue's sm90a configs.
+_PER_STEP = ("-DTILEC_WGMMA_DESC_PER_STEP",)
+DESC = {d: [c for cfg in dict.fromkeys([*CATALOGUE_FULL[d], *CATALOGUE_CAUSAL[d]]) for c in (cfg, (*cfg, _PER_STEP))]
+        for d in (64, 128, 256)}
+CONFIG_SETS = {"default": CONFIGS, "desc": DESC, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
                "wide-causal": WIDE_CAUSAL, "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL,
                "pingpong-overlap": PINGPONG_OVERLAP, "one-tile-epi": ONE_TILE_EPI}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
@@ -98,11 +104,12 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
     bm, bn, st, th, persistent, epi = cfg[:6]
     pingpong = cfg[6] if len(cfg) > 6 else False
     overlap = cfg[7] if len(cfg) > 7 else False
+    options = CompileOptions(extra_flags=cfg[8]) if len(cfg) > 8 else None
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
     return tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
                                         dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong,
                                         overlap=overlap),
-                         target="sm_90a")
+                         target="sm_90a", options=options)
 
 
 def _warm(job: tuple) -> str:

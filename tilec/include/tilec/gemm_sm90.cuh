@@ -97,26 +97,50 @@ TILEC_DEVICE void for_each_wgmma_n_chunk(F&& f) {
     }
 }
 
+/// Descriptor of k16 step S of an operand tile, from step 0's (`base`): one add of a compile-time offset where
+/// encoding each step's address costs the uniform datapath an add, two masks and a shift per wgmma (the attention
+/// loop issues 16 wgmmas an iteration). TILEC_WGMMA_DESC_PER_STEP (an experiment's A/B switch) keeps the encoding.
+template <bool K_MAJOR, int ROWS, int K>
+TILEC_DEVICE uint64_t wgmma_step_desc(uint64_t base, uint32_t tile, int rc0, int s) {
+#ifdef TILEC_WGMMA_DESC_PER_STEP
+    if constexpr (K_MAJOR) {
+        return wgmma_desc_k_major<ROWS, K, 2>(tile, rc0, s);
+    } else {
+        return wgmma_desc_mn_major<K, ROWS>(tile, rc0, s);
+    }
+#else
+    (void)tile;
+    (void)rc0;
+    if constexpr (K_MAJOR) {
+        return wgmma_desc_advance(base, wgmma_k_major_step_bytes<ROWS, K, 2>(s));
+    } else {
+        return wgmma_desc_advance(base, wgmma_mn_major_step_bytes<K, ROWS>(s));
+    }
+#endif
+}
+
+/// Step 0's descriptor of an operand tile (K-major: ROWS x K; MN-major: K x ROWS), rows / columns from rc0.
+template <bool K_MAJOR, int ROWS, int K>
+TILEC_DEVICE uint64_t wgmma_base_desc(uint32_t tile, int rc0) {
+    if constexpr (K_MAJOR) {
+        return wgmma_desc_k_major<ROWS, K, 2>(tile, rc0, 0);
+    } else {
+        return wgmma_desc_mn_major<K, ROWS>(tile, rc0, 0);
+    }
+}
+
 /// Issues (no fence, no commit) the K / 16 x N-chunk wgmmas of acc (+)= A[m0 : m0 + 64, :] @ B[:, n0 : n0 + N].
 template <int TILE_M, int TILE_N, int K, int N, bool A_K_MAJOR, bool B_K_MAJOR, class T>
 TILEC_DEVICE void wgmma_issue_ss(uint32_t a_tile, int m0, uint32_t b_tile, int n0, float* acc, bool accumulate) {
+    const uint64_t da0 = wgmma_base_desc<A_K_MAJOR, TILE_M, K>(a_tile, m0);
 #pragma unroll
     for (int s = 0; s < K / 16; ++s) {
-        uint64_t da;
-        if constexpr (A_K_MAJOR) {
-            da = wgmma_desc_k_major<TILE_M, K, 2>(a_tile, m0, s);
-        } else {
-            da = wgmma_desc_mn_major<K, TILE_M>(a_tile, m0, s);
-        }
+        const uint64_t da = wgmma_step_desc<A_K_MAJOR, TILE_M, K>(da0, a_tile, m0, s);
         const int scale_d = (s > 0 || accumulate) ? 1 : 0;
         for_each_wgmma_n_chunk<0, N, !B_K_MAJOR>([&](auto c0, auto cn) {
             constexpr int kN0 = decltype(c0)::value, kNC = decltype(cn)::value;
-            uint64_t db;
-            if constexpr (B_K_MAJOR) {
-                db = wgmma_desc_k_major<TILE_N, K, 2>(b_tile, n0 + kN0, s);
-            } else {
-                db = wgmma_desc_mn_major<K, TILE_N>(b_tile, n0 + kN0, s);
-            }
+            const uint64_t db0 = wgmma_base_desc<B_K_MAJOR, TILE_N, K>(b_tile, n0 + kN0);
+            const uint64_t db = wgmma_step_desc<B_K_MAJOR, TILE_N, K>(db0, b_tile, n0 + kN0, s);
             float(&d)[kNC / 2] = *reinterpret_cast<float(*)[kNC / 2]>(acc + kN0 / 2);
             wgmma_m64nNk16_ss<kNC, T, A_K_MAJOR ? 0 : 1, B_K_MAJOR ? 0 : 1>(d, da, db, scale_d);
         });
@@ -131,12 +155,8 @@ TILEC_DEVICE void wgmma_issue_rs(const uint32_t (&a)[K / 16][4], uint32_t b_tile
         const int scale_d = (s > 0 || accumulate) ? 1 : 0;
         for_each_wgmma_n_chunk<0, N, !B_K_MAJOR>([&](auto c0, auto cn) {
             constexpr int kN0 = decltype(c0)::value, kNC = decltype(cn)::value;
-            uint64_t db;
-            if constexpr (B_K_MAJOR) {
-                db = wgmma_desc_k_major<TILE_N, K, 2>(b_tile, n0 + kN0, s);
-            } else {
-                db = wgmma_desc_mn_major<K, TILE_N>(b_tile, n0 + kN0, s);
-            }
+            const uint64_t db0 = wgmma_base_desc<B_K_MAJOR, TILE_N, K>(b_tile, n0 + kN0);
+            const uint64_t db = wgmma_step_desc<B_K_MAJOR, TILE_N, K>(db0, b_tile, n0 + kN0, s);
             float(&d)[kNC / 2] = *reinterpret_cast<float(*)[kNC / 2]>(acc + kN0 / 2);
             wgmma_m64nNk16_rs<kNC, T, B_K_MAJOR ? 0 : 1>(d, a[s], db, scale_d);
         });

@@ -84,26 +84,41 @@ struct WgmmaTileSwizzle {
 /// Descriptor of the 32-byte k-step `kstep` (k16 for 16-bit types) of a K-major operand held as
 /// SmemTile<ROWS, K, ELEM_BYTES> at shared address `tile` (the row dimension is M for A, N for B), for the
 /// rows starting at `row0` (a multiple of 8; e.g. 64 * warpgroup for A split over warpgroups).
+/// (wgmma_k_major_step_bytes: that step's byte offset from step 0's start, a compile-time constant for an unrolled
+/// step, so that a descriptor loop can advance step 0's descriptor instead of encoding each step's address.)
+template <int ROWS, int K, int ELEM_BYTES>
+TILEC_HOST_DEVICE constexpr uint32_t wgmma_k_major_step_bytes(int kstep) {
+    using S = detail::WgmmaTileSwizzle<K * ELEM_BYTES>;
+    const uint32_t kbyte = static_cast<uint32_t>(kstep) * 32u;  // byte offset of the step along K
+    const uint32_t panel = kbyte / S::kLineBytes;               // 128-byte column panel (0 unless 128B)
+    return panel * (ROWS * S::kLineBytes) + kbyte % S::kLineBytes;
+}
+
 template <int ROWS, int K, int ELEM_BYTES>
 TILEC_HOST_DEVICE uint64_t wgmma_desc_k_major(uint32_t tile, int row0, int kstep) {
     using S = detail::WgmmaTileSwizzle<K * ELEM_BYTES>;
     static_assert(ROWS % 8 == 0, "wgmma_desc_k_major: ROWS must be a multiple of 8 (whole core matrices)");
-    const uint32_t kbyte = static_cast<uint32_t>(kstep) * 32u;  // byte offset of the step along K
-    const uint32_t panel = kbyte / S::kLineBytes;               // 128-byte column panel (0 unless 128B)
-    const uint32_t addr = tile + panel * (ROWS * S::kLineBytes) + static_cast<uint32_t>(row0) * S::kLineBytes +
-                          kbyte % S::kLineBytes;
+    const uint32_t addr = tile + static_cast<uint32_t>(row0) * S::kLineBytes +
+                          wgmma_k_major_step_bytes<ROWS, K, ELEM_BYTES>(kstep);
     return wgmma_desc_encode(addr, 16u, 8u * S::kLineBytes, S::kMode);
 }
 
 /// Descriptor of the k16 step `kstep` of an MN-major operand held as SmemTile<K, MN, 2> at shared address
 /// `tile` (K rows, MN contiguous; MN is M for A, N for B), for the columns starting at `mn0` (a multiple of
 /// the panel width: 64 for 128B, else 0). Only 16-bit element types may be MN-major.
+/// (wgmma_mn_major_step_bytes: the step's byte offset from step 0's start, as for K-major.)
+template <int K, int MN>
+TILEC_HOST_DEVICE constexpr uint32_t wgmma_mn_major_step_bytes(int kstep) {
+    using S = detail::WgmmaTileSwizzle<MN * 2>;
+    return static_cast<uint32_t>(kstep) * 16u * S::kLineBytes;
+}
+
 template <int K, int MN>
 TILEC_HOST_DEVICE uint64_t wgmma_desc_mn_major(uint32_t tile, int mn0, int kstep) {
     using S = detail::WgmmaTileSwizzle<MN * 2>;
     static_assert(K % 16 == 0, "wgmma_desc_mn_major: K must be a multiple of 16 (whole k16 steps)");
     const uint32_t panel = static_cast<uint32_t>(mn0) * 2u / S::kLineBytes;
-    const uint32_t addr = tile + panel * (K * S::kLineBytes) + static_cast<uint32_t>(kstep) * 16u * S::kLineBytes;
+    const uint32_t addr = tile + panel * (K * S::kLineBytes) + wgmma_mn_major_step_bytes<K, MN>(kstep);
     return wgmma_desc_encode(addr, K * S::kLineBytes, 8u * S::kLineBytes, S::kMode);
 }
 
