@@ -81,6 +81,7 @@ class TileConfig:
     persistent: bool = False      # T.annotate_persistent: one block per SM loops over the tiles
     smem_epilogue: bool = False   # C through shared memory (TMA stores on sm_90a)
     pick: int = 0                 # > 0: alternatives of one group, chosen per problem by wave_efficiency (select)
+    min_k: int = 0                # > 0: only for problems with K >= min_k
 
 
 # Tile configs of the sm80 lowering (cp.async + mma.sync; runs on every arch we build).
@@ -115,7 +116,16 @@ SM90A_CONFIGS = (TileConfig(128, 256, 64, 3, 256, swizzle=8, persistent=True, sm
 # H100 (bench/results/2026-11-23-h100-gemm-sm90a-jit-small-m.json, ratio to cuBLAS in the same run, fp16/bf16 x NN/NT):
 # 64x64x128 s6 at M = 1 / 16 / 64: 0.937-0.958x / 0.953-0.958x / 0.98-1.00x; 128x64x128 s4 at M = 128: 0.977-0.987x;
 # the sm80 small tile 0.79-0.90x in that run.
-SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 128, 4, 256, max_m=128))
+# M <= 128 on the H200 (bench/results/2026-12-02-h200-gemm-sm90a-jit-m128.json, same run, fp16/bf16 x NT/NN at
+# 128 x 8192 x 8192): 128x64x64 with 8 stages 0.931 / 0.960 / 0.949 / 0.960x cuBLAS vs 0.907-0.926x for 128x64x128 s4
+# (the same bytes in flight in shorter steps); A multicast over clusters of 2 / 4 tile columns was slower (0.88-0.93x,
+# 0.60-0.62x).
+SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 64, 8, 256, max_m=128))
+# Long K (K >= 16384): 4 stages and no TMA-store tile (its 64 KiB hold a fourth stage); the epilogue is a small share
+# of a long tile. H200 (bench/results/2026-12-02-h200-gemm-sm90a-jit-desc.json, same run) at 4096 x 8192 x 28672, fp16
+# NT/NN, bf16 NT/NN: 0.984 / 0.981 / 0.961 / 0.966x cuBLAS vs 0.947 / 0.938 / 0.934 / 0.930x (128x256 s3 epi, the
+# wave-efficiency pick) and 0.969 / 0.961 / 0.966 / 0.956x (128x192 s4 epi); at K = 8192 it lost to both (0.93-0.97x).
+SM90A_LONG_K = TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_k=16384)
 
 # M <= 16 (decode, GEMV-like): 16-row mma.sync tiles (sm80 lowering: cp.async, any arch with 160 KiB of shared
 # memory) keep 112 KiB of B in flight per SM, where a 64-row wgmma tile spends as much on zero-filled A rows.
@@ -123,13 +133,15 @@ SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 
 # 64x64x128 tile 0.94-0.96x.
 GEMV = TileConfig(16, 64, 128, 8, 128, swizzle=0, max_m=16)
 
-# Preference order within each (dtype, layout) group: the first (config, lowering) that admits M and runs on the
+# Preference order within each (dtype, layout) group: the first (config, lowering) that admits M and K and runs on the
 # device wins. M <= 16 takes the GEMV tile where its shared memory fits; small M the sm90a small tiles on sm_90a and
-# the sm80 small tile elsewhere (more blocks than the large tiles); otherwise sm_90a takes its TMA/wgmma kernel.
+# the sm80 small tile elsewhere (more blocks than the large tiles); otherwise sm_90a takes its long-K kernel for
+# K >= 16384 and its TMA/wgmma pick group below that.
 SCHEDULE = (
     (GEMV, "sm80"),
     *((c, "sm90a") for c in SM90A_SMALL_M),
     (SMALL_M, "sm80"),
+    (SM90A_LONG_K, "sm90a"),
     *((c, "sm90a") for c in SM90A_CONFIGS),
     *((c, "sm80") for c in CONFIGS if c is not SMALL_M),
 )
@@ -152,13 +164,13 @@ class GemmVariant(VariantBase):
     def cpp_fields(self) -> list[str]:
         c = self.config
         return [str(_DTYPES[self.dtype][1]), "true" if self.trans_b else "false", f"{c.max_m}LL",
-                str(c.block_m), str(c.block_n), str(c.block_k), str(c.pick)]
+                str(c.block_m), str(c.block_n), str(c.block_k), str(c.pick), f"{c.min_k}LL"]
 
 
 def _name(dtype: str, trans_b: bool, c: TileConfig, lowering: str) -> str:
     return (f"gemm_{_DTYPES[dtype][0]}_{'nt' if trans_b else 'nn'}_{c.block_m}x{c.block_n}x{c.block_k}"
             f"_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}{'_epi' if c.smem_epilogue else ''}"
-            f"_{lowering}")
+            f"{f'_mink{c.min_k}' if c.min_k else ''}_{lowering}")
 
 
 def variants() -> list[GemmVariant]:
@@ -198,8 +210,8 @@ def wave_efficiency(c: TileConfig, M: int, N: int, sm_count: int) -> float:
 
 
 def select(M: int, dtype: str, trans_b: bool, runnable=lambda v: True, cc: tuple[int, int] | None = None,
-           N: int = 8192, sm_count: int = 132) -> GemmVariant | None:
-    """The variant the C++ stub picks: the first of the (dtype, layout) group that admits M and can run; when its
+           N: int = 8192, sm_count: int = 132, K: int = 8192) -> GemmVariant | None:
+    """The variant the C++ stub picks: the first of the (dtype, layout) group that admits M and K and can run; when its
     config has a pick group, the runnable one of that group (same max_m) with the best wave_efficiency for M x N on
     sm_count SMs (the earlier one on a tie).
 
@@ -209,7 +221,7 @@ def select(M: int, dtype: str, trans_b: bool, runnable=lambda v: True, cc: tuple
     """
     def ok(v: GemmVariant) -> bool:
         return v.dtype == dtype and v.trans_b == trans_b and (v.config.max_m == 0 or M <= v.config.max_m) \
-            and (cc is None or runs_on(v, cc)) and runnable(v)
+            and K >= v.config.min_k and (cc is None or runs_on(v, cc)) and runnable(v)
 
     vs = variants()
     for i, v in enumerate(vs):

@@ -85,7 +85,8 @@ bool row_major(long long rows, long long cols, long long s0, long long s1) {
 bool has_row(const Problem& p, bool trans_b) {
   const GemmVariant* rows = catalogue_gemm();
   for (int i = 0; i < catalogue_gemm_count(); ++i)
-    if (rows[i].dtype == p.dtype && rows[i].trans_b == trans_b && (rows[i].max_m == 0 || p.M <= rows[i].max_m))
+    if (rows[i].dtype == p.dtype && rows[i].trans_b == trans_b && (rows[i].max_m == 0 || p.M <= rows[i].max_m) &&
+        p.K >= rows[i].min_k)
       return true;
   return false;
 }
@@ -190,12 +191,12 @@ double wave_efficiency(const GemmVariant& r, long long M, long long N, int sm_co
 }
 
 bool matches(const GemmVariant& r, const Problem& p, bool trans_b, const Device& d) {
-  return r.dtype == p.dtype && r.trans_b == trans_b && (r.max_m == 0 || p.M <= r.max_m) &&
+  return r.dtype == p.dtype && r.trans_b == trans_b && (r.max_m == 0 || p.M <= r.max_m) && p.K >= r.min_k &&
          d.usable[kernel_index(r.kernel)];
 }
 
-// First kGemm row (preference order) that matches the problem and runs on the device; among that row's pick
-// alternatives (GemmVariant::pick), the best wave efficiency (the earlier row on a tie).
+// First kGemm row (preference order) that matches the problem (dtype, layout, max_m, min_k) and runs on the device;
+// among that row's pick alternatives (GemmVariant::pick), the best wave efficiency (the earlier row on a tie).
 int select_row(const Problem& p, const Device& d) {
   const GemmVariant* rows = catalogue_gemm();
   for (bool trans_b : {false, true}) {
@@ -219,7 +220,7 @@ int select_row(const Problem& p, const Device& d) {
   for (int i = 0; i < catalogue_gemm_count(); ++i) {
     const GemmVariant& r = rows[i];
     if (r.dtype == p.dtype && ((r.trans_b && p.nt_ok) || (!r.trans_b && p.nn_ok)) &&
-        (r.max_m == 0 || p.M <= r.max_m))
+        (r.max_m == 0 || p.M <= r.max_m) && p.K >= r.min_k)
       detail += std::string(detail.empty() ? "" : "; ") + r.kernel->name + " " + unusable_reason(*r.kernel, d);
   }
   Mat m;

@@ -45,6 +45,7 @@ struct GemmVariant {        // one row of kGemm; fields after `kernel` come from
   int block_m, block_n, block_k;
   int pick;                 // > 0: the runnable rows after the first match with the same pick and max_m are
                             // alternatives; the stub takes the one whose tiles fill the SMs best (wave_efficiency)
+  long long min_k;          // use only when K >= min_k (0: any K)
 };
 struct AttentionVariant {   // one row of kAttention (and of kAttentionVarlen); fields after `kernel` from cpp_fields()
   const KernelInfo* kernel;

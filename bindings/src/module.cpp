@@ -79,6 +79,7 @@ py::list kernels() {
       d["dtype"] = dtype_name(r.dtype);
       d["trans_b"] = r.trans_b;
       d["max_m"] = r.max_m;
+      d["min_k"] = r.min_k;
       d["block"] = py::make_tuple(r.block_m, r.block_n, r.block_k);
       d["preference"] = i;
     }

@@ -31,7 +31,7 @@ def kernels() -> list[dict]:
 
     Returns:
         One dict per variant: ``name``, ``fatbin``, ``entry``, ``threads``, ``smem_bytes``, ``cluster``, ``archs``,
-        ``family``, and the family's dispatch fields (for GEMM: ``dtype``, ``trans_b``, ``max_m``, ``block``,
+        ``family``, and the family's dispatch fields (for GEMM: ``dtype``, ``trans_b``, ``max_m``, ``min_k``, ``block``,
         ``preference`` — lower is tried first; for ``attention`` and ``attention_varlen``: ``dtype``, ``head_dim``,
         ``causal``, ``block`` (query rows, keys), ``preference``).
     """

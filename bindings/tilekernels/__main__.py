@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for k in ks:
         extra = ""
         if k.get("family") == "gemm":
-            bound = f" M<={k['max_m']}" if k["max_m"] else ""
+            bound = (f" M<={k['max_m']}" if k["max_m"] else "") + (f" K>={k['min_k']}" if k.get("min_k") else "")
             extra = f", {k['dtype']}{' b transposed' if k['trans_b'] else ''}{bound}"
         elif k.get("family") in ("attention", "attention_varlen"):
             extra = f", {k['family']} {k['dtype']} head_dim {k['head_dim']}{' causal' if k['causal'] else ''}"

@@ -210,9 +210,9 @@ def test_dispatch_by_key_length(tk, fake_gpu, torch, sk: int, want: str) -> None
     q, k, v = _qkv(torch, sq=3, sk=sk, h=1, hkv=1, d=128, dtype=torch.bfloat16)
     tk.flash_attn(q, k, v, causal=True)
     assert tk._C._test_last_launch()["kernel"] == want
-    # The same rule in Python, on the real catalogue: its d128 causal group has a persistent row for S <= 8192
+    # The same rule in Python, on the real catalogue: its d128 causal group has a persistent row for S <= 2048
     short = attention.select("bfloat16", 128, True, seqlen_k=sk)
-    assert short.config.persistent == (sk <= 8192) and short.lowering == "sm90a"
+    assert short.config.persistent == (sk <= 2048) and short.lowering == "sm90a"
 
 
 def test_unsupported_gpu(tk, fake_gpu, torch) -> None:

@@ -207,7 +207,9 @@ def test_real_c_metadata(tk):
     assert tk.__version__ == "0.1.0" and tk._C.cuda_version == "13.0"
     assert tk.built_archs() == ["sm_80", "sm_90a"]
     ks = tk.kernels()
-    assert [k["preference"] for k in ks if k["family"] == "gemm"] == list(range(7))  # then the attention rows
+    # then the attention rows; the fake's row 0 (min_k 4096) reuses kernel 2, which reports its later row (3)
+    assert [k["preference"] for k in ks if k["family"] == "gemm"] == list(range(1, 8))
+    assert [k["min_k"] for k in ks if k["family"] == "gemm"] == [0] * 7
     assert ks[5]["trans_b"] and ks[5]["archs"] == ["sm_80"] and ks[0]["cluster"] == (2, 1, 1)
     assert ks[0]["tensor_maps"] == [{"tensor": 0, "data_type": 6, "box": [64, 128], "swizzle": 3},
                                     {"tensor": 1, "data_type": 6, "box": [64, 64], "swizzle": 3}]
@@ -236,6 +238,17 @@ def test_arch_runs_on(tk, arch, cc, ok):
 def test_dispatch_rules(tk, fake_gpu, torch, cc, smem, m, want):
     fake_gpu(cc, smem)
     a, b = _mats(torch, m, 64, 64)
+    tk.gemm(a, b)
+    assert tk._C._test_last_launch()["kernel"] == want
+
+
+@pytest.mark.parametrize("k,want", [(4088, "gemm_f16_nn_128x256x64_s4_t384_sm90a"),
+                                    (4096, "gemm_f16_nn_128x128x64_s4_t256_sm80"),  # the fake's min_k row
+                                    (8200, "gemm_f16_nn_128x128x64_s4_t256_sm80")])
+def test_dispatch_min_k(tk, fake_gpu, torch, k, want):
+    """A row with min_k serves only K >= min_k; below it the next matching row does."""
+    fake_gpu((9, 0), 227 * 1024)
+    a, b = _mats(torch, 200, 64, k)
     tk.gemm(a, b)
     assert tk._C._test_last_launch()["kernel"] == want
 
@@ -329,7 +342,8 @@ def test_fake_tensor_maps_mirror_the_real_sm90a_variants():
 
     for trans_b in (False, True):
         v = next(v for v in gemm.variants() if v.lowering == "sm90a" and v.dtype == "float16" and v.trans_b == trans_b
-                 and v.config.max_m == 0)  # the large-tile row (the small-M rows have smaller boxes, no C map)
+                 and v.config.max_m == 0 and v.config.smem_epilogue)  # the large-tile pick group's first row (the
+        # small-M rows have smaller boxes and no C map, the long-K row no C map)
         got = tilec.compile(v.build(), target="sm_90a").metadata.launches[0].tensor_maps
         # The loads of A and B as the fake rows have them; the real variant adds C's (its TMA-store epilogue).
         assert got[:2] == _sm90a_tensor_maps(trans_b), v.name

@@ -10,7 +10,8 @@ import pytest
 
 pytestmark = pytest.mark.gpu
 
-SHAPES = [(1, 8, 8), (77, 200, 64), (1000, 1032, 520), (4096, 4096, 4096)]
+# ... plus M = 128 (the small-M sm90a row) and K >= 16384 (the long-K sm90a row), both ragged
+SHAPES = [(1, 8, 8), (77, 200, 64), (1000, 1032, 520), (4096, 4096, 4096), (128, 1032, 1000), (300, 264, 16392)]
 
 
 @pytest.fixture(scope="module")

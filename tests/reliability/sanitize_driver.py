@@ -33,7 +33,8 @@ def gemm_rows(tk: Any) -> list[dict]:
 
 
 def reachable_m(row: dict, rows: list[dict], usable: set[str]) -> tuple[int, float] | str:
-    """The M range that dispatches to `row` on this device, or why none does."""
+    """The M range that dispatches to `row` on this device (with gemm_shapes' K: at least the row's min_k, and below
+    16 * 1024 + that otherwise), or why none does."""
     if row["name"] not in usable:
         return "not runnable on this GPU"
     lo = 1
@@ -42,6 +43,8 @@ def reachable_m(row: dict, rows: list[dict], usable: set[str]) -> tuple[int, flo
             break
         if (prev["dtype"], prev["trans_b"]) != (row["dtype"], row["trans_b"]) or prev["name"] not in usable:
             continue
+        if prev.get("min_k", 0) > row.get("min_k", 0):
+            continue  # needs a longer K than this row's shapes have
         if not prev["max_m"]:
             return f"shadowed by {prev['name']} (preferred, any M)"
         lo = max(lo, prev["max_m"] + 1)
@@ -51,8 +54,9 @@ def reachable_m(row: dict, rows: list[dict], usable: set[str]) -> tuple[int, flo
 
 def gemm_shapes(row: dict, lo: int, hi: float, quick: bool) -> list[tuple[int, int, int]]:
     bm, bn, bk = row["block"]
+    k0 = row.get("min_k", 0)  # a long-K row: K from its min_k on, still ragged
     ms = sorted({m for m in (lo, bm - 1, bm + 3, 2 * bm + 5, lo + 1) if lo <= m <= hi and m >= 1})
-    nk = [(bn + 8, 3 * bk + 8), (8, 8)] + ([] if quick else [(2 * bn - 8, bk - 8 if bk > 8 else 16)])
+    nk = [(bn + 8, k0 + 3 * bk + 8), (8, k0 + 8)] + ([] if quick else [(2 * bn - 8, k0 + (bk - 8 if bk > 8 else 16))])
     shapes = [(m, n, k) for m in ms[: 2 if quick else 4] for n, k in nk]
     return shapes
 
