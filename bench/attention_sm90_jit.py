@@ -81,12 +81,7 @@ def _as_cfg(c) -> tuple:
 
 CATALOGUE_FULL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, False)]] for d in (64, 128, 256)}
 CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (64, 128, 256)}
-# The wgmma descriptors advanced from step 0's (default) against encoding each step's address (a 9th element: nvcc
-# flags; -DTILEC_WGMMA_DESC_PER_STEP is the code before), for the catalogue's sm90a configs.
-_PER_STEP = ("-DTILEC_WGMMA_DESC_PER_STEP",)
-DESC = {d: [c for cfg in dict.fromkeys([*CATALOGUE_FULL[d], *CATALOGUE_CAUSAL[d]]) for c in (cfg, (*cfg, _PER_STEP))]
-        for d in (64, 128, 256)}
-CONFIG_SETS = {"default": CONFIGS, "desc": DESC, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
+CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
                "wide-causal": WIDE_CAUSAL, "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL,
                "pingpong-overlap": PINGPONG_OVERLAP, "one-tile-epi": ONE_TILE_EPI}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}

@@ -84,17 +84,11 @@ TILE_CONFIGS = [
     dict(_CAT, smem_epilogue=False, num_stages=4),
     dict(_CAT, block_N=192, num_stages=4, cluster_m=2),
 ]
-# The wgmma descriptors of each k16 step advanced from step 0's (the default) against encoding every step's address
-# (-DTILEC_WGMMA_DESC_PER_STEP, the code before), for the catalogue's two large tiles.
-_PER_STEP = ("-DTILEC_WGMMA_DESC_PER_STEP",)
-_CAT192 = dict(_CAT, block_N=192, num_stages=4)
-DESC_CONFIGS = [dict(_CAT, flags=_PER_STEP), _CAT, dict(_CAT192, flags=_PER_STEP), _CAT192,
-                dict(_CAT, smem_epilogue=False, num_stages=4)]
 # M = 128 (one block row, B streamed once; A's 2 MiB tile re-read by every block): the catalogue's 128x64x128 s4 tile
 # against A multicast over clusters of 2 / 4 tile columns, and deeper rings of shorter K tiles.
 _M128 = dict(block_M=128, block_N=64, block_K=128, num_stages=4, threads=256, swizzle=8)
 M128_CONFIGS = [_M128, dict(_M128, cluster_n=2), dict(_M128, cluster_n=4), dict(_M128, block_K=64, num_stages=8),
-                dict(_M128, cluster_n=2, block_K=64, num_stages=8), dict(_M128, flags=_PER_STEP)]
+                dict(_M128, cluster_n=2, block_K=64, num_stages=8)]
 M128_CHECK_SHAPES = [(128, 200, 64), (100, 4104, 8192), (77, 1000, 520), (128, 8192, 1024)]
 M128_BENCH_SHAPES = [(128, 8192, 8192), (96, 8192, 8192), (64, 8192, 8192)]
 CLUSTER_CHECK_SHAPES = [(77, 200, 64), (1000, 1032, 520), (256, 256, 256), (3000, 2056, 1000), (129, 8192, 1024),
@@ -107,7 +101,6 @@ CONFIG_SETS = {
     "gemv": (GEMV_CONFIGS, lambda i: GEMV_CHECK_SHAPES, GEMV_BENCH_SHAPES, "tbps"),
     "cluster": (CLUSTER_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "tiles": (TILE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
-    "desc": (DESC_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES[:4], BENCH_SHAPES, "tflops"),
     "m128": (M128_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
 }
 

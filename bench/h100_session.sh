@@ -13,7 +13,7 @@
 #     pingpong   attention with ping-pong turns on the order/stage schedule vs the catalogue variants and cuDNN
 #     jitgpu     tests/gpu/test_sm90a_gemm_gpu.py through the JIT (tilec from the tree)
 #     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
-#     exp3       wgmma descriptors advanced per k-step vs encoded per step (GEMM, attention d128); M = 128 GEMM tiles
+#     exp3       M = 128 GEMM tiles (the descriptor A/B of 2026-12-02 is recorded in bench/results/)
 # TILEC_CACHE_DIR may point at a carried compile cache (.tilec_cache) so the JIT stages skip nvcc.
 #
 # The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run;
@@ -74,10 +74,7 @@ for stage in "$@"; do
         64,128 both one-tile-epi
       step attn_ote_bf16 timeout 150 python3 bench/attention_sm90_jit.py "$OUT/attn_ote_bf16.json" all bfloat16 128 \
         both one-tile-epi ;;
-    exp3)  # descriptor A/B (-DTILEC_WGMMA_DESC_PER_STEP = the code before) and M = 128 GEMM tiles (A multicast)
-      step attn_desc timeout 200 python3 bench/attention_sm90_jit.py "$OUT/attn_desc.json" all float16,bfloat16 128 \
-        both desc
-      step gemm_desc timeout 200 python3 bench/gemm_sm90_jit.py "$OUT/gemm_desc.json" all float16,bfloat16 desc
+    exp3)  # M = 128 GEMM tiles (deeper rings, A multicast)
       step gemm_m128 timeout 150 python3 bench/gemm_sm90_jit.py "$OUT/gemm_m128.json" all float16,bfloat16 m128 ;;
     jitgpu)  # tilec's own sm_90a GEMM GPU tests (JIT: clusters, persistent tiles, TMA stores, both tile widths)
       step jit_gpu_tests timeout 300 python3 -m pytest -q -p no:cacheprovider tests/gpu/test_sm90a_gemm_gpu.py ;;

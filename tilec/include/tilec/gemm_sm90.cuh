@@ -97,26 +97,17 @@ TILEC_DEVICE void for_each_wgmma_n_chunk(F&& f) {
     }
 }
 
-/// Descriptor of k16 step S of an operand tile, from step 0's (`base`): one add of a compile-time offset where
-/// encoding each step's address costs the uniform datapath an add, two masks and a shift per wgmma (the attention
-/// loop issues 16 wgmmas an iteration). TILEC_WGMMA_DESC_PER_STEP (an experiment's A/B switch) keeps the encoding.
+/// Descriptor of k16 step `s` of an operand tile (K-major: ROWS x K; MN-major: K x ROWS) from step 0's (`base`):
+/// one add of a compile-time offset, where encoding each step's address cost the uniform datapath an add, two masks
+/// and a shift per wgmma (H200: attention d128 1.006x vs 0.976x cuDNN with this,
+/// bench/results/2026-12-02-h200-attention-sm90a-jit-desc-d128.json).
 template <bool K_MAJOR, int ROWS, int K>
-TILEC_DEVICE uint64_t wgmma_step_desc(uint64_t base, uint32_t tile, int rc0, int s) {
-#ifdef TILEC_WGMMA_DESC_PER_STEP
-    if constexpr (K_MAJOR) {
-        return wgmma_desc_k_major<ROWS, K, 2>(tile, rc0, s);
-    } else {
-        return wgmma_desc_mn_major<K, ROWS>(tile, rc0, s);
-    }
-#else
-    (void)tile;
-    (void)rc0;
+TILEC_DEVICE uint64_t wgmma_step_desc(uint64_t base, int s) {
     if constexpr (K_MAJOR) {
         return wgmma_desc_advance(base, wgmma_k_major_step_bytes<ROWS, K, 2>(s));
     } else {
         return wgmma_desc_advance(base, wgmma_mn_major_step_bytes<K, ROWS>(s));
     }
-#endif
 }
 
 /// Step 0's descriptor of an operand tile (K-major: ROWS x K; MN-major: K x ROWS), rows / columns from rc0.
@@ -135,12 +126,12 @@ TILEC_DEVICE void wgmma_issue_ss(uint32_t a_tile, int m0, uint32_t b_tile, int n
     const uint64_t da0 = wgmma_base_desc<A_K_MAJOR, TILE_M, K>(a_tile, m0);
 #pragma unroll
     for (int s = 0; s < K / 16; ++s) {
-        const uint64_t da = wgmma_step_desc<A_K_MAJOR, TILE_M, K>(da0, a_tile, m0, s);
+        const uint64_t da = wgmma_step_desc<A_K_MAJOR, TILE_M, K>(da0, s);
         const int scale_d = (s > 0 || accumulate) ? 1 : 0;
         for_each_wgmma_n_chunk<0, N, !B_K_MAJOR>([&](auto c0, auto cn) {
             constexpr int kN0 = decltype(c0)::value, kNC = decltype(cn)::value;
             const uint64_t db0 = wgmma_base_desc<B_K_MAJOR, TILE_N, K>(b_tile, n0 + kN0);
-            const uint64_t db = wgmma_step_desc<B_K_MAJOR, TILE_N, K>(db0, b_tile, n0 + kN0, s);
+            const uint64_t db = wgmma_step_desc<B_K_MAJOR, TILE_N, K>(db0, s);
             float(&d)[kNC / 2] = *reinterpret_cast<float(*)[kNC / 2]>(acc + kN0 / 2);
             wgmma_m64nNk16_ss<kNC, T, A_K_MAJOR ? 0 : 1, B_K_MAJOR ? 0 : 1>(d, da, db, scale_d);
         });
@@ -156,7 +147,7 @@ TILEC_DEVICE void wgmma_issue_rs(const uint32_t (&a)[K / 16][4], uint32_t b_tile
         for_each_wgmma_n_chunk<0, N, !B_K_MAJOR>([&](auto c0, auto cn) {
             constexpr int kN0 = decltype(c0)::value, kNC = decltype(cn)::value;
             const uint64_t db0 = wgmma_base_desc<B_K_MAJOR, TILE_N, K>(b_tile, n0 + kN0);
-            const uint64_t db = wgmma_step_desc<B_K_MAJOR, TILE_N, K>(db0, b_tile, n0 + kN0, s);
+            const uint64_t db = wgmma_step_desc<B_K_MAJOR, TILE_N, K>(db0, s);
             float(&d)[kNC / 2] = *reinterpret_cast<float(*)[kNC / 2]>(acc + kN0 / 2);
             wgmma_m64nNk16_rs<kNC, T, B_K_MAJOR ? 0 : 1>(d, a[s], db, scale_d);
         });
