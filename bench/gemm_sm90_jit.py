@@ -94,6 +94,13 @@ M128_BENCH_SHAPES = [(128, 8192, 8192), (96, 8192, 8192), (64, 8192, 8192)]
 CLUSTER_CHECK_SHAPES = [(77, 200, 64), (1000, 1032, 520), (256, 256, 256), (3000, 2056, 1000), (129, 8192, 1024),
                         (4096, 4096, 4096)]
 
+# Stream-K (T.annotate_persistent(stream_k=True)): each catalogue sm90a tile (128x256 s3 and 128x192 s4 with the
+# TMA-store epilogue, the long-K 128x256 s4) without and with the last tiles' k-loops split between blocks.
+_C192 = dict(_CAT, block_N=192, num_stages=4)
+_LONGK = dict(_CAT, smem_epilogue=False, num_stages=4)
+STREAM_K_CONFIGS = [_CAT, dict(_CAT, stream_k=True), _C192, dict(_C192, stream_k=True), _LONGK,
+                    dict(_LONGK, stream_k=True)]
+
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
     "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
@@ -102,6 +109,7 @@ CONFIG_SETS = {
     "cluster": (CLUSTER_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "tiles": (TILE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "m128": (M128_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
+    "streamk": (STREAM_K_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
 }
 
 

@@ -24,12 +24,14 @@ _DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
 
 def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_dtype=None,
            accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0, smem_epilogue=False,
-           persistent=False, cluster_m=1, cluster_n=1):
+           persistent=False, cluster_m=1, cluster_n=1, stream_k=False):
     """The tile program: one (block_M x block_N) tile of C per block, a software pipeline over K.
 
     smem_epilogue: stage C through shared memory so the global stores are whole 16-byte rows (on sm_90a: TMA
     stores, which need N % 8 == 0 for 16-bit C).
     persistent: T.annotate_persistent (one block per SM looping over the tiles; same result).
+    stream_k: with persistent, T.annotate_persistent(stream_k=True): the last tiles' k-loops split between blocks
+    (sm_90a; the launcher provides the workspace).
     cluster_m / cluster_n: thread-block clusters of that many tile rows / columns (T.Kernel cluster_dims along M,
     which B's tile does not depend on, or along N, which A's does not: on sm_90a each CTA of a cluster loads a share
     of that tile and TMA multicasts it to all).
@@ -48,7 +50,7 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
             if swizzle:
                 T.use_swizzle(swizzle)
             if persistent:
-                T.annotate_persistent()
+                T.annotate_persistent(stream_k=stream_k)
             T.clear(C_local)
             for k in T.Pipelined(T.ceildiv(K, block_K), num_stages=num_stages):
                 T.copy(A[by * block_M, k * block_K], A_shared)

@@ -45,6 +45,11 @@ class TensorMapSpec:
         return TensorMapSpec(name, self.param, self.dtype, self.dims, self.strides_bytes, self.box, self.swizzle)
 
 
+def stream_k_flag_bytes(blocks: int) -> int:
+    """Bytes of a stream-K workspace's flag area: one int32 per block, padded to 256 (tilec::stream_k_flag_bytes)."""
+    return (blocks * 4 + 255) // 256 * 256
+
+
 @dataclass(frozen=True)
 class LaunchSpec:
     """One `with T.Kernel(...)` block: its entry symbol and launch configuration.
@@ -65,6 +70,10 @@ class LaunchSpec:
           them. A persistent kernel with clusters has cluster (size, 1, 1) and must be launched 1-D with a multiple
           of `size` blocks (its tiles come in whole clusters): launch (max(min(tiles, SMs * resident) // size, 1)
           * size, 1, 1).
+    workspace_per_block: > 0 for a stream-K kernel (T.annotate_persistent(stream_k=True)): it takes one more
+          parameter after the tensor maps, a pointer to a workspace of workspace_bytes(blocks launched) bytes whose
+          first stream_k_flag_bytes(blocks) bytes are zero before the first launch (the kernel leaves them zero).
+          One workspace per stream: two launches that may run at the same time must not share one.
     """
 
     entry: str
@@ -74,6 +83,14 @@ class LaunchSpec:
     cluster: tuple = (1, 1, 1)
     tensor_maps: tuple = ()
     persistent: bool = False
+    workspace_per_block: int = 0
+
+    def workspace_bytes(self, blocks: int) -> int:
+        """Bytes of the stream-K workspace for a launch of `blocks` blocks (0 without stream-K): the flags, then
+        one slot of workspace_per_block bytes per block."""
+        if not self.workspace_per_block:
+            return 0
+        return stream_k_flag_bytes(blocks) + blocks * self.workspace_per_block
 
     def launch_grid(self, grid: tuple, max_blocks: int) -> tuple:
         """The grid to launch for the evaluated `grid` when the device holds at most `max_blocks` blocks of this
@@ -112,7 +129,8 @@ class KernelMetadata:
             LaunchSpec(l["entry"], tuple(l["grid"]), l["threads"], l["smem_bytes"], tuple(l["cluster"]),
                        tuple(TensorMapSpec(t["name"], t["param"], t["dtype"], tuple(t["dims"]),
                                            tuple(t["strides_bytes"]), tuple(t["box"]), t["swizzle"])
-                             for t in l.get("tensor_maps", ())), bool(l.get("persistent", False)))
+                             for t in l.get("tensor_maps", ())), bool(l.get("persistent", False)),
+                       int(l.get("workspace_per_block", 0)))
             for l in d["launches"]
         )
         return KernelMetadata(d["name"], params, tuple(d["sym_dims"]), launches, d["target"], d.get("extra", {}))

@@ -25,6 +25,11 @@ CONFIGS = {
     "persistent_cluster_n_s4": dict(num_stages=4, persistent=True, cluster_n=2),
     # the catalogue's second sm90a tile width
     "persistent_tma_store_128x192_s4": dict(num_stages=4, smem_epilogue=True, persistent=True, block_N=192),
+    # stream-K: the last tiles' k-loops split between blocks (4096^3: 512 tiles on 132 SMs, 248 stream-K tiles;
+    # 3000x2056x1000: all 216 tiles)
+    "stream_k_tma_store_s3": dict(num_stages=3, smem_epilogue=True, persistent=True, stream_k=True),
+    "stream_k_128x192_s4": dict(num_stages=4, smem_epilogue=True, persistent=True, stream_k=True, block_N=192),
+    "stream_k_s4": dict(num_stages=4, persistent=True, stream_k=True),
 }
 SHAPES = [(77, 200, 64), (1000, 1032, 520), (1, 8192, 8192), (4096, 4096, 4096), (3000, 2056, 1000)]
 
@@ -74,11 +79,13 @@ def test_gemm_matches_torch(name: str, dtype: str, trans_b: bool, mnk: tuple) ->
 
 
 @pytest.mark.parametrize("blocks", [1, 3, 7])
-@pytest.mark.parametrize("name", ["persistent_tma_store_s3", "persistent_s4", "persistent_cluster_m_tma_store_s3"])
+@pytest.mark.parametrize("name", ["persistent_tma_store_s3", "persistent_s4", "persistent_cluster_m_tma_store_s3",
+                                  "stream_k_tma_store_s3"])
 def test_few_blocks_loop_over_many_tiles(name: str, blocks: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Launch only `blocks` persistent blocks, so each runs many tiles and the stage ring wraps across tiles at every
     offset (16 k-steps per tile over 3 or 4 stages), with ragged edges in M, N and K. Clusters of 2 round the launch
-    to whole clusters (2, 2 and 6 blocks)."""
+    to whole clusters (2, 2 and 6 blocks). Stream-K with 3 and 7 blocks splits the k-loops of the last 4-12 tiles
+    (9 k-steps each at K = 520) between them."""
     from tilec.runtime import launcher
 
     monkeypatch.setattr(launcher, "persistent_grid_cap", lambda spec, func, dev: blocks if spec.persistent else 0)
@@ -104,3 +111,23 @@ def test_tma_store_needs_16_byte_rows_of_c() -> None:
     c = torch.empty(77, 201, device="cuda", dtype=torch.float16)
     with pytest.raises(tilec.TilecRuntimeError, match="argument 'C' is moved with TMA"):
         kern(a, b, c)
+
+
+def test_stream_k_workspace_is_reused_per_stream() -> None:
+    """Stream-K blocks hand partial sums over through a per-stream workspace whose flags each launch leaves zero:
+    back-to-back launches on one stream, and launches on a second stream, all give the right result."""
+    import torch
+
+    kern = kernel("stream_k_tma_store_s3", "float16", True)
+    m, n, k = 4096, 4096, 1000  # 512 tiles on 132 SMs: 248 stream-K tiles of 16 k-steps
+    a = torch.randn(m, k, device="cuda", dtype=torch.float16)
+    b = torch.randn(n, k, device="cuda", dtype=torch.float16)
+    ref = a.double() @ b.double().T
+    side = torch.cuda.Stream()
+    for stream in (torch.cuda.current_stream(), torch.cuda.current_stream(), side, side):
+        with torch.cuda.stream(stream):
+            c = torch.full((m, n), float("nan"), device="cuda", dtype=torch.float16)
+            for _ in range(3):
+                kern(a, b, c)
+        torch.cuda.synchronize()
+        assert float((c.double() - ref).norm() / ref.norm()) < 1e-2

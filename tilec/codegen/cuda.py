@@ -165,6 +165,13 @@ class CudaEmitter:
             self.line("#pragma unroll 1")
             if self.kernel is not None and self.kernel.tile_pairs:
                 _pair_loop_head(self)
+            elif self.kernel is not None and self.kernel.stream_k is not None:
+                # stream-K units (tilec::StreamK): whole tiles, then this block's range of k-iterations
+                self.line("for (tilec::StreamKUnit tl_sk = tilec::stream_k_begin(tl_sk_plan);;) {")
+                self.line("  const int tl_tile = tilec::stream_k_next(tl_sk_plan, tl_sk);")
+                self.line("  if (tl_tile < 0) break;")
+                self.line("  const int tl_sk_lo = tl_sk.lo, tl_sk_n = tl_sk.n;")
+                self.line("  const int tl_gx = tl_sk_plan.gx, tl_gy = tl_sk_plan.gy;  // not kept in registers")
             else:
                 self.line("for (int tl_tile = tl_first; tl_tile < tl_tiles; tl_tile += tl_step) {")
             self.ind += 1
@@ -316,6 +323,11 @@ def _swizzle_prologue(em: CudaEmitter, k: Kernel) -> None:
         em.line("const int tl_tiles = tl_gx * tl_gy * tl_gz;")
         em.line("const int tl_first = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);")
         em.line("const int tl_step = gridDim.x * gridDim.y * gridDim.z;")
+        if k.stream_k is not None:
+            # read after the block's first barrier (specialize_warps puts one before the roles split)
+            em.line("__shared__ tilec::StreamKPlan tl_sk_plan;")
+            em.line(f"if (threadIdx.x == 0) tl_sk_plan = tilec::stream_k_plan(tl_tiles, {em.expr(k.stream_k[0])}, "
+                    "tl_first, tl_step, tl_gx, tl_gy);")
         if k.tile_pairs:
             em.line("// tile pairs: (x, tl_gx - 1 - x) of one (y, z) row, or (odd tl_gx) the middle x of rows 2m and")
             em.line("// 2m + 1; pair p = this block's index, + tl_step, ...; only when every block gets a pair")
@@ -419,6 +431,8 @@ def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetad
         em = CudaEmitter(k)
         threads = k.threads + (128 if any(isinstance(x, WarpSpecialize) for x in walk(k.body)) else 0)
         kparams = plist + [f"const __grid_constant__ CUtensorMap {t.name}" for t in k.tensor_maps]
+        if k.stream_k is not None:
+            kparams.append("void* __restrict__ tl_workspace")
         note = fn.attrs.get("lowering_notes", {}).get(i)
         if note:
             out.append(f"// tilec lowering: {note}")
@@ -441,7 +455,8 @@ def generate_cuda(fn: PrimFunc, target: object = None) -> tuple[str, KernelMetad
                      for g, ci in zip(k.grid, c))
         cluster = (c[0] * c[1] * c[2], 1, 1) if k.persistent else c
         launches.append(LaunchSpec(entry, tuple(grid_expr(g) for g in grid), threads, nbytes, cluster,
-                                   tensor_maps=tuple(k.tensor_maps), persistent=k.persistent))
+                                   tensor_maps=tuple(k.tensor_maps), persistent=k.persistent,
+                                   workspace_per_block=k.stream_k[1] if k.stream_k is not None else 0))
     params = []
     for p in fn.params:
         if p.buffer is not None:

@@ -25,7 +25,7 @@ def use_swizzle(panel_size: int = 8, order: str = "row", enable: bool = True) ->
     b.emit(Annotate("swizzle", (panel_size, order, bool(enable)), loc()))
 
 
-def annotate_persistent(enable: bool = True, pairs: bool = False) -> None:
+def annotate_persistent(enable: bool = True, pairs: bool = False, stream_k: bool = False) -> None:
     """Make the kernel persistent: launch min(#tiles, #SMs x resident blocks per SM) blocks that each loop over
     tiles t = b, b + B, b + 2B, ... (b: the block's index, B: the blocks launched; #tiles = the product of the
     T.Kernel grid), with the block variables bound from t (after T.use_swizzle's rasterization). A schedule choice
@@ -37,13 +37,24 @@ def annotate_persistent(enable: bool = True, pairs: bool = False) -> None:
     blocks of a causal attention) every pair is the same work, so the static schedule stays balanced, and a block's
     consecutive tiles share y and z (their K/V rows stay in L2). Taken only when there are at least as many pairs as
     blocks launched (otherwise the plain order: one tile per block is better balanced then). Not with
-    T.use_swizzle."""
+    T.use_swizzle.
+
+    stream_k: on sm_90a's warp-specialized pipeline, when the tiles do not fill whole waves of blocks, split the k-loop
+    of the last tiles between blocks (stream-K: the last tiles % B + B tiles' k-iterations in B equal ranges) and
+    add the partial accumulators up through a workspace the launcher provides (one per stream). For a loop whose
+    body is T.gemm ops only, into an accumulator cleared right before it, followed by the epilogue; not with pairs
+    or clusters. Other lowerings (sm_80) walk whole tiles and say so in their lowering notes."""
     b = current("T.annotate_persistent")
     if not isinstance(enable, bool):
         raise TilecError(f"T.annotate_persistent: enable must be a bool, got {enable!r}", loc())
     if not isinstance(pairs, bool):
         raise TilecError(f"T.annotate_persistent: pairs must be a bool, got {pairs!r}", loc())
-    b.emit(Annotate("persistent", (enable, pairs), loc()))
+    if not isinstance(stream_k, bool):
+        raise TilecError(f"T.annotate_persistent: stream_k must be a bool, got {stream_k!r}", loc())
+    if pairs and stream_k:
+        raise TilecError("T.annotate_persistent: pairs=True and stream_k=True are two different tile orders; pick "
+                         "one", loc())
+    b.emit(Annotate("persistent", (enable, pairs, stream_k), loc()))
 
 
 def annotate_pingpong(enable: bool = True) -> None:

@@ -30,7 +30,7 @@ from ctypes import (
 )
 
 from tilec.errors import TilecRuntimeError
-from tilec.metadata import KernelMetadata, LaunchSpec
+from tilec.metadata import KernelMetadata, LaunchSpec, stream_k_flag_bytes
 from tilec.runtime import driver
 from tilec.runtime.tensors import (
     _TORCH_DTYPE_NAMES,
@@ -267,6 +267,8 @@ class Launcher:
         tensor_pos = {name: k for k, (_, name, *_) in enumerate(self._tensors)}
         self._tmaps: list[list[tuple]] = []
         self._launch_params = []
+        self._ws_slots: list = []  # per launch: the c_uint64 of its stream-K workspace parameter, or None
+        self._workspaces: dict = {}  # (context, stream, launch index) -> device pointer (kept for the process)
         for spec in metadata.launches:
             maps = []
             for t in getattr(spec, "tensor_maps", ()):
@@ -280,8 +282,10 @@ class Launcher:
                 maps.append((tensor_pos[t.param], t.dtype, dims, strides, tuple(t.box), int(t.swizzle),
                              (ctypes.c_char * 128)()))
             self._tmaps.append(maps)
-            if maps:
-                own = slots + [m[-1] for m in maps]
+            ws = [c_uint64()] if getattr(spec, "workspace_per_block", 0) else []  # stream-K workspace (last)
+            self._ws_slots.append(ws[0] if ws else None)
+            if maps or ws:
+                own = slots + [m[-1] for m in maps] + ws
                 self._launch_params.append((c_void_p * len(own))(*[ctypes.addressof(x) for x in own]))
             else:
                 self._launch_params.append(self._params)
@@ -463,14 +467,16 @@ class Launcher:
                 for slot, v in zip(self._sym_slots, sym_values):
                     slot.value = v
                 launch = self._cu_launch
-                for (spec, _, threads, smem, cluster, config), func, cap, grid, maps, params in zip(
-                        self._launches, funcs, caps, grids, self._tmaps, self._launch_params):
+                for li, ((spec, _, threads, smem, cluster, config), func, cap, grid, maps, params, ws) in enumerate(zip(
+                        self._launches, funcs, caps, grids, self._tmaps, self._launch_params, self._ws_slots)):
                     if grid is None:
                         continue
                     if cap:
                         grid = spec.launch_grid(grid, cap)
                     if maps:
                         self._fill_tensor_maps(maps, ptrs, dict(zip(self._syms, sym_values)))
+                    if ws is not None:
+                        ws.value = self._workspace(li, spec, cap, stream)
                     if config is None:
                         rc = launch(func, grid[0], grid[1], grid[2], threads, 1, 1, smem, stream, params, None)
                         if rc:
@@ -481,6 +487,19 @@ class Launcher:
             finally:
                 if restore:
                     driver.set_current_context(restore)
+
+    def _workspace(self, li: int, spec: LaunchSpec, cap: int, stream: int | None) -> int:
+        """Under the lock, in the launch's context: the stream-K workspace of launch `li` on `stream`, allocated on
+        first use for the most blocks the launch starts (cap) with its flags zeroed; the kernel leaves them zero,
+        and launches on one stream run one after another, so each stream reuses its own."""
+        key = (driver.current_context(), stream or 0, li)
+        ptr = self._workspaces.get(key)
+        if ptr is None:
+            ptr = driver.mem_alloc(spec.workspace_bytes(cap))
+            driver.memset_d8(ptr, 0, stream_k_flag_bytes(cap))
+            driver.ctx_synchronize()
+            self._workspaces[key] = ptr
+        return ptr
 
     def _fill_tensor_maps(self, maps: list, ptrs: list, env: dict) -> None:
         """Under the lock: encode (or fetch from the cache) each TMA descriptor of a launch into its slot."""

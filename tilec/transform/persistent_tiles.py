@@ -3,7 +3,8 @@
 Pre:  pipelining has run (specialize_warps on sm_90a, pipeline_loops otherwise). A warp-specialized kernel that
       was annotated already has one TileLoop per role (specialize_warps builds them, so that its stage ring runs on
       across tiles).
-Post: every annotated kernel has Kernel.persistent = True (Kernel.tile_pairs = True with pairs=True) and its work inside TileLoop(s): for an annotated
+Post: every annotated kernel has Kernel.persistent = True (Kernel.tile_pairs = True with pairs=True; Kernel.stream_k
+      as specialize_warps set it, or a lowering note that stream_k=True was not taken) and its work inside TileLoop(s): for an annotated
       kernel that is not warp-specialized, every statement but the annotations goes into one TileLoop whose body
       ends with a barrier (the next tile's first shared-memory writes, e.g. cp.async prologue copies that
       insert_syncs does not guard, must not overtake the last reads of this tile). attrs["lowering_notes"] says so.
@@ -22,9 +23,9 @@ from tilec.ir.visit import walk
 
 
 def _persistent_request(k: Kernel) -> tuple:
-    """(enable, pairs) of kernel `k`'s last T.annotate_persistent; (False, False) without one."""
+    """(enable, pairs, stream_k) of kernel `k`'s last T.annotate_persistent; all False without one."""
     flags = [s.value for s in walk(k.body) if isinstance(s, Annotate) and s.kind == "persistent"]
-    return tuple(flags[-1]) if flags else (False, False)
+    return (tuple(flags[-1]) + (False,) * 3)[:3] if flags else (False, False, False)
 
 
 def wants_persistent(k: Kernel) -> bool:
@@ -34,8 +35,14 @@ def wants_persistent(k: Kernel) -> bool:
 
 def wants_pairs(k: Kernel) -> bool:
     """Whether kernel `k` asks for persistent tiles in pairs (T.annotate_persistent(pairs=True))."""
-    enable, pairs = _persistent_request(k)
+    enable, pairs, _ = _persistent_request(k)
     return bool(enable and pairs)
+
+
+def wants_stream_k(k: Kernel) -> bool:
+    """Whether kernel `k` asks for the stream-K schedule (T.annotate_persistent(stream_k=True))."""
+    enable, _, stream_k = _persistent_request(k)
+    return bool(enable and stream_k)
 
 
 def _wrap(k: Kernel) -> Kernel:
@@ -71,6 +78,9 @@ def persistent_tiles(fn: PrimFunc, target: object = None) -> PrimFunc:
         if pairs:
             what = ("tiles in pairs of equal work per block (x and gx - 1 - x of one row, or the middle x of two "
                     "rows) when every block gets a pair")
+            notes[i] = f"{notes[i]}; {what}" if i in notes else what
+        if wants_stream_k(s) and s.stream_k is None:
+            what = "stream_k=True not taken: stream-K needs sm_90a's warp-specialized pipeline (whole tiles here)"
             notes[i] = f"{notes[i]}; {what}" if i in notes else what
         return replace(s, persistent=True, tile_pairs=pairs)
 

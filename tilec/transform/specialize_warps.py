@@ -59,16 +59,18 @@ from dataclasses import replace
 
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer, Region
-from tilec.ir.expr import Expr, Load, ThreadIdx, Var, binop, const, loads
+from tilec.errors import TilecError
+from tilec.ir.expr import Call, Const, Expr, Load, ThreadIdx, Var, binop, const, loads
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify, static_int
 from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Store,
                            Sync, TileLoop, WarpSpecialize, seq)
 from tilec.ir.visit import walk
 from tilec.language.copy import Copy
+from tilec.language.fill import Fill
 from tilec.language.gemm import Gemm
 from tilec.transform.cluster_multicast import ClusterPlan, plan_cluster
-from tilec.transform.persistent_tiles import wants_pairs, wants_persistent
+from tilec.transform.persistent_tiles import wants_pairs, wants_persistent, wants_stream_k
 from tilec.transform.pipeline_loops import is_producer, pipeline_loops, restage, subst_copy
 from tilec.transform.schedule_consumers import Rings, annotated, check_dependences, parse_groups, schedule_consumers
 
@@ -380,10 +382,77 @@ class _Prologue:
         return out
 
 
+def _stream_k_why(k: Kernel, loop: For, consumers: list, before: list) -> str | None:
+    """Why kernel `k` cannot take the stream-K schedule (None: it can): a loop of T.gemm ops on shared operands into
+    one float32 accumulator, cleared right before the loop, a trip count over the kernel's parameters only, no
+    tile pairs, no clusters."""
+    if wants_pairs(k):
+        return "not with pairs=True"
+    if tuple(int(c) for c in k.cluster) != (1, 1, 1):
+        return "not with thread-block clusters"
+    if not consumers or not all(isinstance(x, Gemm) and x.a.buffer.scope == "shared" for x in consumers):
+        return "the pipelined loop's work must be T.gemm ops on shared tiles only (partial sums are added up)"
+    accs = {x.c.buffer for x in consumers}
+    if len(accs) != 1:
+        return f"the loop's T.gemm ops write {len(accs)} accumulators (one is supported)"
+    acc = next(iter(accs))
+    if acc.dtype != dt.float32:
+        return f"the accumulator {acc.name} is {acc.dtype.name} (float32 partial sums are added up)"
+    if any(x.clear_accum is not False for x in consumers):
+        return "T.gemm(..., clear_accum=True) in the loop"
+    fills = [x for x in before if isinstance(x, Fill) and x.dst.buffer is acc]
+    if not fills or not (isinstance(fills[-1].value, Const) and float(fills[-1].value.value) == 0.0):
+        return f"the accumulator {acc.name} must be cleared (T.clear) before the loop"
+    local = {x.var.name for x in walk(k.body) if isinstance(x, (Let, For))} | {v.name for v in k.block_vars}
+    used = {e.name for e in _vars(loop.extent)}
+    if used & local:
+        return f"the loop's trip count reads {', '.join(sorted(used & local))}, not only the kernel's parameters"
+    return None
+
+
+def _vars(e: Expr) -> list:
+    from dataclasses import fields, is_dataclass
+
+    if isinstance(e, Var):
+        return [e]
+    out = []
+    if is_dataclass(e):
+        for f in fields(e):
+            v = getattr(e, f.name)
+            for x in (v if isinstance(v, tuple) else (v,)):
+                if isinstance(x, Expr):
+                    out += _vars(x)
+    return out
+
+
+def _stream_k_fixup(k: Kernel, consumers: list, after: list, loc: object) -> list:
+    """The consumers' statements after a stream-K unit's loop: tilec::stream_k_fixup (store the partial sums, or add
+    the other blocks' to the owner's), then `after` (the epilogue) only where this block writes the tile.
+    Allocations stay outside the branch."""
+    acc = consumers[0].c.buffer
+    keep = Var("tl_sk_store", dt.boolean)
+    fixup = Let(keep, Call(f"tilec::stream_k_fixup<{k.threads}>",
+                           (Var("tl_sk_plan"), Var("tl_sk"), Var(acc.name), Var("tl_workspace"), const(1)), dt.boolean), loc)
+    allocs = [x for x in after if isinstance(x, Alloc)]
+    rest = [x for x in after if not isinstance(x, Alloc)]
+    return [*allocs, fixup, If(keep, seq(*rest))]
+
+
 def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: bool) -> tuple[Kernel, list]:
     """The warp-specialized kernel and the notes on its epilogue."""
     s_n = max(loop.num_stages, 1)
     consumers = [x for x in _stmts(loop.body) if x not in producers]
+    orig = loop
+    stream_k = None
+    if persistent and wants_stream_k(k):
+        why = _stream_k_why(k, loop, consumers, _stmts(k.body)[:_stmts(k.body).index(loop)])
+        if why:
+            raise TilecError(f"T.annotate_persistent(stream_k=True): {why}", k.loc)
+        acc = consumers[0].c.buffer
+        stream_k = (loop.extent, acc.numel() * 4)
+        # Each unit runs k-iterations start + lo .. start + lo + n - 1 of its tile (tilec::StreamK, bound per unit).
+        loop = replace(loop, start=simplify(binop("+", loop.start, Var("tl_sk_lo", dt.int32, nonneg=True))),
+                       extent=Var("tl_sk_n", dt.int32, nonneg=True))
     staged: dict = {}
     for p in producers:
         b = p.dst.buffer
@@ -431,9 +500,11 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
         consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
 
     body = _stmts(k.body)
-    i = body.index(loop)
+    i = body.index(orig)
     shared, per_role, before = _split_prologue(body[:i], persistent)
     after, stored = _mark_tma_stores(body[i + 1:])
+    if stream_k is not None:
+        after = _stream_k_fixup(k, consumers, after, loop.loc)
     if plan:
         after = _guard_padded(k, plan, after)
     warps = k.threads // 32
@@ -486,7 +557,10 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
         turn = "the T.gemm issues of each scheduled iteration" if schedule else "each T.gemm of the loop"
         notes.append(f"ping-pong: the {groups} consumer warpgroups take turns at {turn} (named barriers), so one's "
                      "element-wise work overlaps another's wgmmas")
-    return replace(k, body=new_body, cluster=plan.dims if plan else (1, 1, 1)), notes
+    if stream_k is not None:
+        notes.append("stream-K: the k-loops of the tiles past the last whole waves are split between blocks, partial "
+                     "sums added up through the launcher's workspace (tilec::stream_k_fixup)")
+    return replace(k, body=new_body, cluster=plan.dims if plan else (1, 1, 1), stream_k=stream_k), notes
 
 
 def cluster_note(plan: ClusterPlan) -> str:

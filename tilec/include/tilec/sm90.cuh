@@ -9,6 +9,7 @@
 #include "cluster.cuh"
 #include "gemm_sm90.cuh"
 #include "mbarrier.cuh"
+#include "stream_k.cuh"
 #include "tilec.cuh"
 #include "tma.cuh"
 #include "warpgroup.cuh"
