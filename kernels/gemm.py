@@ -84,6 +84,8 @@ class TileConfig:
     smem_epilogue: bool = False   # C through shared memory (TMA stores on sm_90a)
     pick: int = 0                 # > 0: alternatives of one group, chosen per problem by wave_efficiency (select)
     min_k: int = 0                # > 0: only for problems with K >= min_k
+    stream_k: bool = False        # with persistent: T.annotate_persistent(stream_k=True) (sm_90a: the last tiles'
+    #                               k-loops split between blocks; the stub passes a workspace)
 
 
 # Tile configs of the sm80 lowering (cp.async + mma.sync; runs on every arch we build).
@@ -128,6 +130,13 @@ SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 
 # NT/NN, bf16 NT/NN: 0.984 / 0.981 / 0.961 / 0.966x cuBLAS vs 0.947 / 0.938 / 0.934 / 0.930x (128x256 s3 epi, the
 # wave-efficiency pick) and 0.969 / 0.961 / 0.966 / 0.956x (128x192 s4 epi); at K = 8192 it lost to both (0.93-0.97x).
 SM90A_LONG_K = TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_k=16384)
+# Stream-K (TileConfig.stream_k, T.annotate_persistent(stream_k=True)) is in none of these: H200 JIT, one run
+# (bench/results/2026-12-02-h200-gemm-sm90a-jit-streamk.json), each of the three sm90a tiles above with / without it,
+# geomean over TARGETS.md's large shapes: 0.864 vs 0.966x cuBLAS (128x256 s3), 0.880 vs 0.954x (128x192 s4), 0.858 vs
+# 0.945x (long-K); 1024 x 8192 x 8192 (every tile split) 0.73-0.81x vs 0.91-1.04x. The split tiles' blocks run at
+# different k offsets, so the A/B panels they share are no longer read by all of them at once (DP waves walk k in
+# step and hit L2); the fixup itself is 2 x 128 KiB per block. cuBLAS's kernels here (nvjet 320x128 / 256x128 tiles,
+# clusters of 2, bench/results/2026-12-02-h200-cublas-kernel-names.txt) are not stream-K either.
 
 # M <= 16 (decode, GEMV-like): 16-row mma.sync tiles (sm80 lowering: cp.async, any arch with 160 KiB of shared
 # memory) keep 112 KiB of B in flight per SM, where a 64-row wgmma tile spends as much on zero-filled A rows.
@@ -161,7 +170,7 @@ class GemmVariant(VariantBase):
         M, N, K = (T.symbolic(d) for d in DIMS)
         return matmul(M, N, K, c.block_m, c.block_n, c.block_k, dtype=self.dtype, trans_b=self.trans_b,
                       num_stages=c.stages, threads=c.threads, swizzle=c.swizzle, persistent=c.persistent,
-                      smem_epilogue=c.smem_epilogue)
+                      smem_epilogue=c.smem_epilogue, stream_k=c.stream_k)
 
     def cpp_fields(self) -> list[str]:
         c = self.config
@@ -172,7 +181,7 @@ class GemmVariant(VariantBase):
 def _name(dtype: str, trans_b: bool, c: TileConfig, lowering: str) -> str:
     return (f"gemm_{_DTYPES[dtype][0]}_{'nt' if trans_b else 'nn'}_{c.block_m}x{c.block_n}x{c.block_k}"
             f"_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}{'_epi' if c.smem_epilogue else ''}"
-            f"{f'_mink{c.min_k}' if c.min_k else ''}_{lowering}")
+            f"{f'_mink{c.min_k}' if c.min_k else ''}{'_sk' if c.stream_k else ''}_{lowering}")
 
 
 def variants() -> list[GemmVariant]:
