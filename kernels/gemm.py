@@ -136,7 +136,8 @@ SM90A_LONG_K = TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_
 # 0.945x (long-K); 1024 x 8192 x 8192 (every tile split) 0.73-0.81x vs 0.91-1.04x. The split tiles' blocks run at
 # different k offsets, so the A/B panels they share are no longer read by all of them at once (DP waves walk k in
 # step and hit L2); the fixup itself is 2 x 128 KiB per block. cuBLAS's kernels here (nvjet 320x128 / 256x128 tiles,
-# clusters of 2, bench/results/2026-12-02-h200-cublas-kernel-names.txt) are not stream-K either.
+# clusters of 2, bench/results/2026-12-02-h200-cublas-kernel-names.txt) run after a memset (of a workspace?) from
+# 4096 x 4096 x 4096 on; what they split, if anything, is not known.
 
 # M <= 16 (decode, GEMV-like): 16-row mma.sync tiles (sm80 lowering: cp.async, any arch with 160 KiB of shared
 # memory) keep 112 KiB of B in flight per SM, where a 64-row wgmma tile spends as much on zero-filled A rows.

@@ -43,7 +43,8 @@ def annotate_persistent(enable: bool = True, pairs: bool = False, stream_k: bool
     of the last tiles between blocks (stream-K: the last tiles % B + B tiles' k-iterations in B equal ranges) and
     add the partial accumulators up through a workspace the launcher provides (one per stream). For a loop whose
     body is T.gemm ops only, into an accumulator cleared right before it, followed by the epilogue; not with pairs
-    or clusters. Other lowerings (sm_80) walk whole tiles and say so in their lowering notes."""
+    or clusters. Other lowerings (sm_80) walk whole tiles and say so in their lowering notes. Measured slower than
+    whole tiles for the GEMM on the H200 (the split tiles' blocks read A/B at different k offsets; kernels/gemm.py)."""
     b = current("T.annotate_persistent")
     if not isinstance(enable, bool):
         raise TilecError(f"T.annotate_persistent: enable must be a bool, got {enable!r}", loc())
