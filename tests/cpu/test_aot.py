@@ -280,6 +280,20 @@ def test_check_abi_rejects_tensor_maps_the_table_cannot_hold(kw, pattern) -> Non
         check_abi(fam, VariantBase("v"), _meta_with_maps(*[good] * 5))
 
 
+def test_check_abi_rejects_stream_k_kernels() -> None:
+    from dataclasses import replace
+
+    from tilec.aot.catalogue import Family, VariantBase
+    from tilec.aot.steps import check_abi
+
+    fam = Family("scale", None, ("M", "N"), ("X", "Y"), "ScaleVariant")
+    meta = _meta_with_maps()
+    assert check_abi(fam, VariantBase("v"), meta) == [1, 0]
+    sk = replace(meta, launches=(replace(meta.launches[0], persistent=True, workspace_per_block=4096),))
+    with pytest.raises(TilecError, match="variant v: a stream-K kernel .* needs a workspace argument"):
+        check_abi(fam, VariantBase("v"), sk)
+
+
 def test_table_needs_emit_first(tmp_path: Path, catalogue: Path) -> None:
     planned, _ = plan(load_catalogue(catalogue), "80", _smem)
     with pytest.raises(TilecError, match="scale_b256_sm80.json is missing: run `python -m tilec.aot emit"):

@@ -19,7 +19,8 @@ static int check(int tiles, int iters, int ctas) {
     const tilec::StreamKPlan p = tilec::stream_k_plan(tiles, iters, b, ctas, tiles, 1);
     tilec::StreamKUnit u = tilec::stream_k_begin(p);
     for (int guard = 0;; ++guard) {
-      if (guard > tiles + 4) return std::printf("FAIL tiles=%d iters=%d ctas=%d: block %d never ends\n", tiles, iters, ctas, b), 1;
+      if (guard > tiles + 4)
+        return std::printf("FAIL tiles=%d iters=%d ctas=%d: block %d never ends\n", tiles, iters, ctas, b), 1;
       const int t = tilec::stream_k_next(p, u);
       if (t < 0) break;
       if (t >= tiles || u.lo < 0 || u.n < 0 || u.lo + u.n > iters || (iters > 0 && u.n == 0))

@@ -64,6 +64,10 @@ def check_abi(family: Family, variant: VariantBase, meta: KernelMetadata) -> lis
     if unknown:
         raise TilecError(f"variant {variant.name}: symbolic dims {unknown} are not in the family's DIMS "
                          f"{family.dims}")
+    if meta.launches[0].workspace_per_block:
+        raise TilecError(f"variant {variant.name}: a stream-K kernel (T.annotate_persistent(stream_k=True)) needs a "
+                         "workspace argument, which the C++ dispatch stubs do not pass (KernelInfo has no field for "
+                         "it); build it without stream_k")
     tmaps = meta.launches[0].tensor_maps
     if len(tmaps) > MAX_TMAPS:
         raise TilecError(f"variant {variant.name}: {len(tmaps)} TMA tensor maps; KernelInfo holds at most {MAX_TMAPS}")
@@ -277,10 +281,6 @@ def table(planned: list[PlannedVariant], gen_dir: Path, arch_spec: str, families
         if len(tmaps) > MAX_TMAPS:
             raise TilecError(f"variant {p.variant.name}: {len(tmaps)} TMA tensor maps; KernelInfo holds at most "
                              f"{MAX_TMAPS}")
-        if launch.workspace_per_block:
-            raise TilecError(f"variant {p.variant.name}: a stream-K kernel (T.annotate_persistent(stream_k=True)) needs "
-                             "a workspace argument, which the C++ dispatch stubs do not pass (KernelInfo has no "
-                             "field for it); build it without stream_k")
         archs = [t.arch for t in p.archs] + ([p.ptx] if p.ptx else [])
         order = info["dim_order"] + [0] * (8 - len(info["dim_order"]))
         kernels.append(

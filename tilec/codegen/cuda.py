@@ -166,7 +166,7 @@ class CudaEmitter:
             if self.kernel is not None and self.kernel.tile_pairs:
                 _pair_loop_head(self)
             elif self.kernel is not None and self.kernel.stream_k is not None:
-                # stream-K units (tilec::StreamK): whole tiles, then this block's range of k-iterations
+                # stream-K units (tilec::StreamKUnit): whole tiles, then this block's range of k-iterations
                 self.line("for (tilec::StreamKUnit tl_sk = tilec::stream_k_begin(tl_sk_plan);;) {")
                 self.line("  const int tl_tile = tilec::stream_k_next(tl_sk_plan, tl_sk);")
                 self.line("  if (tl_tile < 0) break;")

@@ -38,7 +38,7 @@ class Kernel(Stmt):
     persistent: bool = False  # T.annotate_persistent: blocks loop over tiles (TileLoop), set by persistent_tiles
     tile_pairs: bool = False  # T.annotate_persistent(pairs=True): the TileLoop takes tiles (x, gx - 1 - x) in pairs
     stream_k: object = None  # T.annotate_persistent(stream_k=True) on sm_90a: the k-iterations per tile (an Expr);
-    #                          the TileLoop walks stream-K units (tilec::StreamK), set by specialize_warps
+    #                          the TileLoop walks stream-K units (tilec::StreamKUnit), set by specialize_warps
     cluster: tuple = (1, 1, 1)  # T.Kernel(cluster_dims=): requested by the kernel; specialize_warps keeps it (clusters
     #                            launched, shared tiles multicast) or resets it to (1, 1, 1) with a lowering note
 

@@ -467,8 +467,9 @@ class Launcher:
                 for slot, v in zip(self._sym_slots, sym_values):
                     slot.value = v
                 launch = self._cu_launch
-                for li, ((spec, _, threads, smem, cluster, config), func, cap, grid, maps, params, ws) in enumerate(zip(
-                        self._launches, funcs, caps, grids, self._tmaps, self._launch_params, self._ws_slots)):
+                per_launch = zip(self._launches, funcs, caps, grids, self._tmaps, self._launch_params, self._ws_slots)
+                for li, ((spec, _, threads, smem, cluster, config), func, cap, grid, maps, params, ws) in enumerate(
+                        per_launch):
                     if grid is None:
                         continue
                     if cap:

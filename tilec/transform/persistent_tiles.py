@@ -4,10 +4,11 @@ Pre:  pipelining has run (specialize_warps on sm_90a, pipeline_loops otherwise).
       was annotated already has one TileLoop per role (specialize_warps builds them, so that its stage ring runs on
       across tiles).
 Post: every annotated kernel has Kernel.persistent = True (Kernel.tile_pairs = True with pairs=True; Kernel.stream_k
-      as specialize_warps set it, or a lowering note that stream_k=True was not taken) and its work inside TileLoop(s): for an annotated
-      kernel that is not warp-specialized, every statement but the annotations goes into one TileLoop whose body
-      ends with a barrier (the next tile's first shared-memory writes, e.g. cp.async prologue copies that
-      insert_syncs does not guard, must not overtake the last reads of this tile). attrs["lowering_notes"] says so.
+      as specialize_warps set it, or a lowering note that stream_k=True was not taken) and its work inside
+      TileLoop(s): for an annotated kernel that is not warp-specialized, every statement but the annotations goes
+      into one TileLoop whose body ends with a barrier (the next tile's first shared-memory writes, e.g. cp.async
+      prologue copies that insert_syncs does not guard, must not overtake the last reads of this tile).
+      attrs["lowering_notes"] says so.
 The launch: codegen records LaunchSpec.persistent; launchers start min(#tiles, #SMs x resident blocks per SM)
 blocks in x (#tiles = the product of the T.Kernel grid) and the kernel computes #tiles from the sizes itself.
 Kernels without the annotation (or with enable=False) are left alone.

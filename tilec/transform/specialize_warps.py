@@ -60,7 +60,7 @@ from dataclasses import replace
 from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer, Region
 from tilec.errors import TilecError
-from tilec.ir.expr import Call, Const, Expr, Load, ThreadIdx, Var, binop, const, loads
+from tilec.ir.expr import Call, Const, Expr, Load, ThreadIdx, Var, binop, const, free_vars, loads
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify, static_int
 from tilec.ir.stmt import (Alloc, Annotate, ArrayRef, BufferPtr, DeviceCall, For, If, Kernel, Let, Seq, Stmt, Store,
@@ -404,25 +404,10 @@ def _stream_k_why(k: Kernel, loop: For, consumers: list, before: list) -> str | 
     if not fills or not (isinstance(fills[-1].value, Const) and float(fills[-1].value.value) == 0.0):
         return f"the accumulator {acc.name} must be cleared (T.clear) before the loop"
     local = {x.var.name for x in walk(k.body) if isinstance(x, (Let, For))} | {v.name for v in k.block_vars}
-    used = {e.name for e in _vars(loop.extent)}
+    used = {e.name for e in free_vars(loop.extent)}
     if used & local:
         return f"the loop's trip count reads {', '.join(sorted(used & local))}, not only the kernel's parameters"
     return None
-
-
-def _vars(e: Expr) -> list:
-    from dataclasses import fields, is_dataclass
-
-    if isinstance(e, Var):
-        return [e]
-    out = []
-    if is_dataclass(e):
-        for f in fields(e):
-            v = getattr(e, f.name)
-            for x in (v if isinstance(v, tuple) else (v,)):
-                if isinstance(x, Expr):
-                    out += _vars(x)
-    return out
 
 
 def _stream_k_fixup(k: Kernel, consumers: list, after: list, loc: object) -> list:
@@ -431,8 +416,8 @@ def _stream_k_fixup(k: Kernel, consumers: list, after: list, loc: object) -> lis
     Allocations stay outside the branch."""
     acc = consumers[0].c.buffer
     keep = Var("tl_sk_store", dt.boolean)
-    fixup = Let(keep, Call(f"tilec::stream_k_fixup<{k.threads}>",
-                           (Var("tl_sk_plan"), Var("tl_sk"), Var(acc.name), Var("tl_workspace"), const(1)), dt.boolean), loc)
+    args = (Var("tl_sk_plan"), Var("tl_sk"), Var(acc.name), Var("tl_workspace"), const(1))
+    fixup = Let(keep, Call(f"tilec::stream_k_fixup<{k.threads}>", args, dt.boolean), loc)
     allocs = [x for x in after if isinstance(x, Alloc)]
     rest = [x for x in after if not isinstance(x, Alloc)]
     return [*allocs, fixup, If(keep, seq(*rest))]
@@ -450,7 +435,7 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
             raise TilecError(f"T.annotate_persistent(stream_k=True): {why}", k.loc)
         acc = consumers[0].c.buffer
         stream_k = (loop.extent, acc.numel() * 4)
-        # Each unit runs k-iterations start + lo .. start + lo + n - 1 of its tile (tilec::StreamK, bound per unit).
+        # Each unit runs k-iterations start + lo .. start + lo + n - 1 of its tile (tilec::StreamKUnit, bound per unit).
         loop = replace(loop, start=simplify(binop("+", loop.start, Var("tl_sk_lo", dt.int32, nonneg=True))),
                        extent=Var("tl_sk_n", dt.int32, nonneg=True))
     staged: dict = {}
