@@ -133,7 +133,7 @@ SM90A_LONG_K = TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_
 # Stream-K (TileConfig.stream_k, T.annotate_persistent(stream_k=True)) is in none of these: H200 JIT, one run
 # (bench/results/2026-12-02-h200-gemm-sm90a-jit-streamk.json), each of the three sm90a tiles above with / without it,
 # geomean over TARGETS.md's large shapes: 0.864 vs 0.966x cuBLAS (128x256 s3), 0.880 vs 0.954x (128x192 s4), 0.858 vs
-# 0.945x (long-K); 1024 x 8192 x 8192 (every tile split) 0.73-0.81x vs 0.91-1.04x. The split tiles' blocks run at
+# 0.945x (long-K); 1024 x 8192 x 8192 (every tile split) 0.71-0.81x vs 0.91-1.04x. The split tiles' blocks run at
 # different k offsets, so the A/B panels they share are no longer read by all of them at once (DP waves walk k in
 # step and hit L2); the fixup itself is 2 x 128 KiB per block. cuBLAS's kernels here (nvjet 320x128 / 256x128 tiles,
 # clusters of 2, bench/results/2026-12-02-h200-cublas-kernel-names.txt) run after a memset (of a workspace?) from
