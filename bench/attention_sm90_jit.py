@@ -1,7 +1,8 @@
 """tilec's sm_90a attention (the catalogue's kernels/attention.py program compiled through the warp-specialized
 TMA + wgmma lowering) against torch SDPA (cuDNN and flash backends), in one run: correctness on ragged shapes (GQA,
 seqlen_q != seqlen_k, causal rows without keys, lse) first, then TFLOP/s over shared/TARGETS.md's table per tile
-config (total tokens 16k: batch = 16384 / S, heads * head_dim = 2048).
+config (total tokens 16k: batch = 16384 / S, heads * head_dim = 2048), the configs and the SDPA backends timed in
+interleaved rounds per shape (bench.timing.measure_interleaved).
 
 Usage: python bench/attention_sm90_jit.py OUT.json [check|bench|all] [dtypes] [head_dims] [full|causal|both] [set]
 (set: a CONFIG_SETS name, default "default")
@@ -15,7 +16,7 @@ import time
 
 import tilec
 import tilec.language as T
-from bench.timing import median_ms
+from bench.timing import measure_interleaved
 from kernels.attention import SM90A_CONFIGS, flash_attn_fwd
 from tilec.toolchain import CompileOptions
 
@@ -91,8 +92,7 @@ CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 3
           (2, 1300, 1300, 40, 8)]  # an odd number of query blocks (128 and 192 rows) with more pairs than SMs
 
 
-def bench(fn) -> float:
-    return median_ms(fn, warmup=25, rep=150)
+BUDGET_MS = 150.0  # GPU time per implementation and shape
 
 
 def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
@@ -183,20 +183,32 @@ def main() -> None:
                 for s in SEQLENS[d]:
                     b, h = 16384 // s, 2048 // d
                     q, kk, v = (torch.randn(b, s, h, d, device="cuda", dtype=td) for _ in range(3))
-                    qt, kt, vt = (x.transpose(1, 2) for x in (q, kk, v))
                     o = torch.empty_like(q)
                     lse = torch.empty(b, h, s, device="cuda")
                     fl = 4 * b * h * s * s * d / (2 if causal else 1)
-                    peers = {}
+                    # cuDNN, flash and every config timed in interleaved rounds (bench.timing.measure_interleaved)
+                    names, fns = [], []
                     for name, be in (("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash", SDPBackend.FLASH_ATTENTION)):
-                        try:
+                        def run(q_, k_, v_, be=be):
                             with sdpa_kernel(be):
-                                peers[name] = bench(lambda: F.scaled_dot_product_attention(qt, kt, vt,
-                                                                                           is_causal=causal))
+                                return F.scaled_dot_product_attention(q_.transpose(1, 2), k_.transpose(1, 2),
+                                                                      v_.transpose(1, 2), is_causal=causal)
+                        try:
+                            run(q, kk, v)
+                            torch.cuda.synchronize()
                         except Exception as e:  # noqa: BLE001
                             print(name, "unavailable:", str(e)[:200], flush=True)
+                            continue
+                        names.append(name)
+                        fns.append(run)
                     for cfg, k in kerns.items():
-                        t = bench(lambda: k(q, kk, v, o, lse, d ** -0.5))
+                        names.append(cfg)
+                        fns.append(lambda q_, k_, v_, k=k: k(q_, k_, v_, o, lse, d ** -0.5))
+                    times = dict(zip(names, (t.median_ms for t in
+                                             measure_interleaved(fns, [(q, kk, v)], budget_ms=BUDGET_MS))))
+                    peers = {p: times[p] for p in ("cudnn", "flash") if p in times}
+                    for cfg in kerns:
+                        t = times[cfg]
                         row = dict(dtype=dtype, d=d, s=s, causal=causal, cfg=cfg, ms=t, tflops=fl / t / 1e9,
                                    **{f"{p}_tflops": fl / pt / 1e9 for p, pt in peers.items()},
                                    ratio_cudnn=peers["cudnn"] / t if "cudnn" in peers else None)

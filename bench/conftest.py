@@ -30,6 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="only these implementations (tilekernels,cublas,triton,tilelang,sdpa_cudnn,sdpa_flash)")
     g.addoption("--bench-budget-ms", type=float, default=250.0,
                 help="GPU time spent on the timed repetitions of one measurement (big shapes get less)")
+    g.addoption("--bench-sequential", action="store_true",
+                help="time tilekernels and the reference peer (cuBLAS, cuDNN SDPA) one after the other instead of "
+                     "in interleaved rounds (timing.measure_interleaved)")
     g.addoption("--bench-all-peers", action="store_true",
                 help="run JIT-per-shape peers (TileLang) on every shape, not only those TARGETS.md has figures for")
 
@@ -77,6 +80,8 @@ class Gpu:
         self.all_peers = config.getoption("--bench-all-peers")
         impls = config.getoption("--bench-impls")
         self.impls = set(impls.split(",")) if impls else None
+        self.interleave = not config.getoption("--bench-sequential")
+        self.paired: dict[tuple[str, str, str], Any] = {}  # (family, case key, impl) -> its interleaved Timing
         self.rows: list[dict[str, Any]] = []
         self.device_name = torch.cuda.get_device_name()
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -89,6 +94,38 @@ class Gpu:
         """Fewer repetitions for the biggest problems (the suite must fit in ~6 minutes): the budget halves above
         1 TFLOP per call; the repetition count never drops below timing.measure's min_reps."""
         return self.budget_ms * (0.5 if flops > 1e12 else 1.0)
+
+    def timing(self, family: str, case: Any, impl: str, fn: Any, copies: list, flops: float,
+               peer: tuple[str, Any] | None = None) -> Any:
+        """The Timing of `impl` on `case`. With `peer` = (name, fn) (tilekernels' test passes the family's reference
+        peer, already run once on these inputs) both are timed in interleaved rounds and the peer's Timing is kept
+        for the peer's own test, which checks its output and then takes that Timing instead of measuring again."""
+        from bench.timing import measure, measure_interleaved
+
+        kept = self.paired.pop((family, case.key, impl), None)
+        if kept is not None:
+            return kept
+        budget = self.budget_for(flops)
+        if peer is not None and self.interleave:
+            ours, theirs = measure_interleaved([fn, peer[1]], copies, budget_ms=budget)
+            self.paired[(family, case.key, peer[0])] = theirs
+            return ours
+        return measure(fn, copies, budget_ms=budget)
+
+    def peer_for_pairing(self, family: str, impl: str, make: Any, args: tuple) -> tuple[str, Any] | None:
+        """(name, fn) of the family's reference peer for `Gpu.timing`, when `impl` is tilekernels, interleaving is
+        on, the peer is wanted and `make()` gives a function that runs on `args`; None otherwise (each is then
+        measured alone)."""
+        peer = REFERENCE_PEER.get(family)
+        if impl != OURS or not self.interleave or peer is None or (self.impls is not None and peer not in self.impls):
+            return None
+        try:
+            fn = make()
+            fn(*args)
+            self.torch.cuda.synchronize()
+        except Exception:  # noqa: BLE001 - the peer's own test reports why it cannot run; time ours alone
+            return None
+        return peer, fn
 
     def record(self, family: str, case: Any, impl: str, status: str, note: str = "", **figures: Any) -> dict:
         row = dict(family=family, key=case.key, impl=impl, status=status, note=note,

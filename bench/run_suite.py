@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-dir", default=os.path.join(REPO, "bench", "results"))
     ap.add_argument("--suffix", default="", help="appended to the file name, e.g. 'sm90a'")
     ap.add_argument("--budget-ms", type=float, default=None, help="GPU ms per measurement (--bench-budget-ms)")
+    ap.add_argument("--sequential", action="store_true",
+                    help="time tilekernels and the reference peer one after the other (--bench-sequential)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                "--benchmark-sort=name"]
         if args.budget_ms is not None:
             cmd.append(f"--bench-budget-ms={args.budget_ms}")
+        if args.sequential:
+            cmd.append("--bench-sequential")
         cmd += extra
         print("+", " ".join(cmd), flush=True)
         rc = subprocess.call(cmd, cwd=REPO)

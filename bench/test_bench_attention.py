@@ -15,7 +15,7 @@ import pytest
 from bench import flops as F
 from bench.checks import TOLERANCE, Unavailable, rel_err
 from bench.shapes import TILELANG_ATTN_KEYS, AttnCase
-from bench.timing import make_copies, measure, record
+from bench.timing import make_copies, record
 
 IMPLS = ("tilekernels", "sdpa_cudnn", "sdpa_flash", "tilelang")
 
@@ -90,12 +90,16 @@ def _reference(case: AttnCase, q: Any, k: Any, v: Any, torch: Any) -> Any:
     return torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, is_causal=case.causal, **kw).transpose(1, 2)
 
 
+def _sdpa_mismatch(case: AttnCase) -> bool:
+    return case.causal and case.seqlen_q != case.seqlen_k
+
+
 @pytest.mark.parametrize("impl", IMPLS)
 def test_attention(benchmark: Any, gpu: Any, attn_case: AttnCase, impl: str) -> None:
     case, torch = attn_case, gpu.torch
     gpu.wanted(impl)
     benchmark.group = case.key
-    if impl.startswith("sdpa") and case.causal and case.seqlen_q != case.seqlen_k:
+    if impl.startswith("sdpa") and _sdpa_mismatch(case):
         note = "SDPA's is_causal is top-left aligned: not the same problem as flash_attn's bottom-right mask"
         gpu.record("attention", case, impl, "skipped", note)
         pytest.skip(note)
@@ -128,7 +132,9 @@ def test_attention(benchmark: Any, gpu: Any, attn_case: AttnCase, impl: str) -> 
         pytest.fail(f"{impl} {case.key}: relative error {err:.3g} > {TOLERANCE} against SDPA")
     del out
 
-    t = measure(fn, copies, budget_ms=gpu.budget_for(flops))
+    peer = None if _sdpa_mismatch(case) else \
+        gpu.peer_for_pairing("attention", impl, lambda: MAKERS["sdpa_cudnn"](case, gpu), (q, k, v))
+    t = gpu.timing("attention", case, impl, fn, copies, flops, peer)
     figures = dict(ms=t.median_ms, tflops=F.tflops(flops, t.median_ms), gbps=F.gbps(nbytes, t.median_ms),
                    rel_err=err, flops=flops, bytes=nbytes, **{k: v for k, v in t.summary().items() if k != "ms"})
     gpu.record("attention", case, impl, "ok", **figures)

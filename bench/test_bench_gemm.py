@@ -1,6 +1,7 @@
 """GEMM: tilekernels.gemm against cuBLAS (torch.matmul), a Triton matmul and TileLang, on TARGETS.md's table.
 
-One test per (shape, dtype, layout) × implementation; every implementation computes C = A @ B into a preallocated C
+One test per (shape, dtype, layout) × implementation (tilekernels timed in interleaved rounds with cuBLAS:
+`Gpu.timing`); every implementation computes C = A @ B into a preallocated C
 (NT: b = w.T of a row-major [N, K] weight; NN: b is a row-major [K, N]). Outputs are checked against cuBLAS
 (‖c − ref‖/‖ref‖ ≤ 1e-2) before timing. torch is imported inside the tests only (collection runs anywhere).
 """
@@ -14,7 +15,7 @@ import pytest
 from bench import flops as F
 from bench.checks import TOLERANCE, Unavailable, rel_err
 from bench.shapes import TILELANG_GEMM_KEYS, GemmCase
-from bench.timing import make_copies, measure, record
+from bench.timing import make_copies, record
 
 IMPLS = ("tilekernels", "cublas", "triton", "tilelang")
 
@@ -102,7 +103,8 @@ def test_gemm(benchmark: Any, gpu: Any, gemm_case: GemmCase, impl: str) -> None:
         gpu.record("gemm", case, impl, "wrong", f"relative error {err:.3g} > {TOLERANCE}", rel_err=err)
         pytest.fail(f"{impl} {case.key}: relative error {err:.3g} > {TOLERANCE} against cuBLAS")
 
-    t = measure(fn, copies, budget_ms=gpu.budget_for(flops))
+    peer = gpu.peer_for_pairing("gemm", impl, lambda: MAKERS["cublas"](case, gpu), (a, b, c))
+    t = gpu.timing("gemm", case, impl, fn, copies, flops, peer)
     figures = dict(ms=t.median_ms, tflops=F.tflops(flops, t.median_ms), gbps=F.gbps(nbytes, t.median_ms),
                    rel_err=err, flops=flops, bytes=nbytes, **{k: v for k, v in t.summary().items() if k != "ms"})
     gpu.record("gemm", case, impl, "ok", **figures)

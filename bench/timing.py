@@ -4,7 +4,8 @@
 (the GPU never waits for the host, so launch latency hides behind the previous call, as in a real model), then
 synchronises once and reads every pair. `arg_sets` holds several copies of the inputs when one set fits in L2
 (`rotation_copies`); when even the rotation cannot exceed L2 a flush buffer is zeroed between repetitions (outside the
-events). `record(benchmark, timing)` hands the per-repetition times to pytest-benchmark so its tables and
+events). `measure_interleaved(fns, arg_sets)` times several implementations of one problem in alternating rounds
+(the suite pairs tilekernels with the reference peer this way). `record(benchmark, timing)` hands the per-repetition times to pytest-benchmark so its tables and
 `--benchmark-json` carry GPU times, not host wall-clock.
 
 torch is imported lazily: this module loads on machines without torch (collection only).
@@ -43,7 +44,8 @@ class Timing:
 
     def summary(self) -> dict[str, Any]:
         return dict(ms=self.median_ms, ms_min=self.min_ms, ms_p20=self.quantile_ms(0.2), ms_p80=self.quantile_ms(0.8),
-                    reps=len(self.times_ms), warmup=self.warmup, copies=self.copies, l2_flush=self.flushed)
+                    reps=len(self.times_ms), warmup=self.warmup, copies=self.copies, l2_flush=self.flushed,
+                    **self.extra)
 
 
 def l2_bytes() -> int:
@@ -79,26 +81,23 @@ def make_copies(make: Callable[[], tuple], set_bytes: int, max_copies: int | Non
     return [make() for _ in range(n)]
 
 
-def measure(fn: Callable[..., Any], arg_sets: Sequence[tuple], *, budget_ms: float = 250.0, warmup_ms: float = 30.0,
-            min_reps: int = 10, max_reps: int = 2000, min_warmup: int = 3) -> Timing:
-    """Median-of-many CUDA-event timing of `fn(*arg_sets[i % len(arg_sets)])`.
-
-    The warm-up (at least `min_warmup` calls and `warmup_ms`) also estimates one call's time, which sizes the number
-    of repetitions to about `budget_ms` of GPU time, clamped to [min_reps, max_reps].
-    """
+def _flush_buffer(arg_sets: Sequence[tuple]) -> Any:
+    """A 2 x L2 buffer to zero between repetitions when the rotated input sets together fit in L2, else None."""
     import torch
 
-    arg_sets = list(arg_sets) or [()]
-    n = len(arg_sets)
-    total = 0
-    for t in arg_sets[0]:
-        total += tensor_bytes(t)
-    flush = None
-    if n * total < 2 * l2_bytes():
-        flush = torch.empty(2 * l2_bytes() // 4, dtype=torch.int32, device="cuda")
+    total = sum(tensor_bytes(t) for t in arg_sets[0])
+    if len(arg_sets) * total < 2 * l2_bytes():
+        return torch.empty(2 * l2_bytes() // 4, dtype=torch.int32, device="cuda")
+    return None
 
+
+def _warm_up(fn: Callable[..., Any], arg_sets: Sequence[tuple], warmup_ms: float, min_warmup: int) -> tuple[int, float]:
+    """At least `min_warmup` calls and `warmup_ms` of GPU time (first calls load modules, autotune, JIT); returns
+    (calls, ms per call), the estimate that sizes the measured loop."""
+    import torch
+
+    n = len(arg_sets)
     torch.cuda.synchronize()
-    # Warm-up: first calls load modules, autotune, JIT; time them as a whole to size the measured loop.
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     warm = 0
     elapsed = 0.0
@@ -113,21 +112,70 @@ def measure(fn: Callable[..., Any], arg_sets: Sequence[tuple], *, budget_ms: flo
         warm += k
         if warm > 100_000:
             break
-    per_call = elapsed / warm
-    reps = int(min(max_reps, max(min_reps, budget_ms / max(per_call, 1e-4))))
+    return warm, elapsed / warm
 
-    starts = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    ends = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    for i in range(reps):
+
+def _enqueue(fn: Callable[..., Any], arg_sets: Sequence[tuple], reps: int, first: int, flush: Any) -> list:
+    """`reps` event-bracketed calls of fn (input sets rotated from index `first`), not synchronised."""
+    import torch
+
+    pairs = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(reps)]
+    for i, (s, e) in enumerate(pairs):
         if flush is not None:
             flush.zero_()
-        args = arg_sets[i % n]
-        starts[i].record()
-        fn(*args)
-        ends[i].record()
+        s.record()
+        fn(*arg_sets[(first + i) % len(arg_sets)])
+        e.record()
+    return pairs
+
+
+def measure(fn: Callable[..., Any], arg_sets: Sequence[tuple], *, budget_ms: float = 250.0, warmup_ms: float = 30.0,
+            min_reps: int = 10, max_reps: int = 2000, min_warmup: int = 3) -> Timing:
+    """Median-of-many CUDA-event timing of `fn(*arg_sets[i % len(arg_sets)])`.
+
+    The warm-up (at least `min_warmup` calls and `warmup_ms`) also estimates one call's time, which sizes the number
+    of repetitions to about `budget_ms` of GPU time, clamped to [min_reps, max_reps].
+    """
+    import torch
+
+    arg_sets = list(arg_sets) or [()]
+    flush = _flush_buffer(arg_sets)
+    warm, per_call = _warm_up(fn, arg_sets, warmup_ms, min_warmup)
+    reps = int(min(max_reps, max(min_reps, budget_ms / max(per_call, 1e-4))))
+    pairs = _enqueue(fn, arg_sets, reps, 0, flush)
     torch.cuda.synchronize()
-    times = [s.elapsed_time(e) for s, e in zip(starts, ends)]
-    return Timing(times, warmup=warm, copies=n, flushed=flush is not None)
+    return Timing([s.elapsed_time(e) for s, e in pairs], warmup=warm, copies=len(arg_sets), flushed=flush is not None)
+
+
+def measure_interleaved(fns: Sequence[Callable[..., Any]], arg_sets: Sequence[tuple], *, budget_ms: float = 250.0,
+                        rounds: int = 8, warmup_ms: float = 30.0, min_reps: int = 10, max_reps: int = 2000,
+                        min_warmup: int = 3) -> list[Timing]:
+    """`measure` for several implementations of one problem at once, in alternating rounds.
+
+    Each implementation gets about `budget_ms` of repetitions (clamped to [min_reps, max_reps]), split over `rounds`
+    rounds; the rounds run the implementations in turn, the order reversed every other round (A B, B A, A B ...), all
+    enqueued back to back with one synchronisation at the end. At the power limit the SM clock follows the power
+    drawn over the last tens of milliseconds, and it drifts over a suite's minutes; measured one after another, two
+    implementations see different clock states (the same case moved by up to 10% between runs). Interleaved, both
+    sample the same states, so their ratio is not biased by the order of the measurements.
+    """
+    import torch
+
+    arg_sets = list(arg_sets) or [()]
+    flush = _flush_buffer(arg_sets)
+    rounds = max(1, rounds)
+    warm = [_warm_up(fn, arg_sets, warmup_ms, min_warmup) for fn in fns]
+    per_round = [max(1, -(-int(min(max_reps, max(min_reps, budget_ms / max(pc, 1e-4)))) // rounds))
+                 for _, pc in warm]
+    pairs: list[list] = [[] for _ in fns]
+    for r in range(rounds):
+        order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
+        for i in order:
+            pairs[i] += _enqueue(fns[i], arg_sets, per_round[i], len(pairs[i]), flush)
+    torch.cuda.synchronize()
+    return [Timing([s.elapsed_time(e) for s, e in p], warmup=w, copies=len(arg_sets), flushed=flush is not None,
+                   extra=dict(interleaved=len(fns), rounds=rounds))
+            for p, (w, _) in zip(pairs, warm)]
 
 
 def time_ms(fn: Callable[..., Any], arg_sets: Sequence[tuple], **kwargs: Any) -> float:
