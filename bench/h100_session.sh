@@ -14,6 +14,7 @@
 #     jitgpu     tests/gpu/test_sm90a_gemm_gpu.py through the JIT (tilec from the tree)
 #     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
 #     exp3       M = 128 GEMM tiles (the descriptor A/B of 2026-12-02 is recorded in bench/results/)
+#     ab         d128 attention from this tree and from the tree at $AB_OLD (old compiler files), alternating
 # TILEC_CACHE_DIR may point at a carried compile cache (.tilec_cache) so the JIT stages skip nvcc.
 #
 # The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run;
@@ -82,6 +83,17 @@ for stage in "$@"; do
       step reliability_gpu env TILEKERNELS_FUZZ_EXAMPLES=30 python3 -m pytest -q -p no:cacheprovider tests/reliability
       cp tests/reliability/last_run.json "$OUT/reliability_report.json" 2>/dev/null
       step sanitizers bash ci/run_sanitizers.sh ;;
+    ab)  # a compiler A/B: d128 attention (catalogue configs) from this tree and from the tree at $AB_OLD (a copy with
+      # the old files in place), in alternating processes, twice each; every run also times cuDNN interleaved
+      for i in 1 2; do
+        for side in new old; do
+          dir=$PWD; [ $side = old ] && dir=$AB_OLD
+          for which in full causal; do
+            step ab_${side}_${which}_$i env -C "$dir" PYTHONPATH="$dir" timeout 150 python3 bench/attention_sm90_jit.py \
+              "$OUT/ab_${side}_${which}_$i.json" bench float16,bfloat16 128 $which catalogue-$which
+          done
+        done
+      done ;;
     *) echo "unknown stage $stage (see the header of $0)"; status=1 ;;
   esac
 done
