@@ -1,7 +1,7 @@
 """Lowering rule of T.reduce_* on fragments for the sm80 family.
 
 Three levels, all derived from the fragment layouts by enumeration at compile time:
-1. within a thread: combine the values it holds for each output element (a balanced tree);
+1. within a thread: combine the values it holds for each output element;
 2. within a warp: butterfly shuffles over the lane bits whose flip keeps the output element;
 3. across warps (when whole rows span several warps): each warp's leader lanes write their partial to a
    shared scratch array, a barrier, then every thread combines the partials of its warp group.
@@ -72,16 +72,16 @@ def lower_reduce(ctx: LowerCtx, r: Reduce) -> Stmt:
                                  r.loc)
         if not vs:
             raise TilecError(f"{r.dst.name} holds elements that no value of {r.src.name} contributes to", r.loc)
-        xs: list[Expr] = []
+        acc: Expr | None = None
         for v in vs:
             x: Expr = Load(r.src, (const(v),), r.src.dtype)
             if x.dtype != acc_t:
                 x = Cast(x, acc_t)
             if r.kind in ("abssum", "absmax"):
                 x = Call("abs", (x,), acc_t)
-            xs.append(x)
+            acc = x if acc is None else BinOp(_COMBINE[r.kind], acc, x, acc_t)
         var = Var(ctx.fresh("red"), acc_t)
-        out.append(Let(var, _tree(_COMBINE[r.kind], xs, acc_t)))
+        out.append(Let(var, acc))  # type: ignore[arg-type]
         accs.append(var)
     bits = _group_bits(st, dtab, keep, fs.threads)
     lane_mask = sum(b for b in bits if b < 32)
@@ -101,15 +101,6 @@ def lower_reduce(ctx: LowerCtx, r: Reduce) -> Stmt:
             e = BinOp(_COMBINE[r.kind], Load(r.dst, (const(u),), acc_t), e, acc_t)
         out.append(Store(r.dst, (const(u),), e))
     return seq(*out)
-
-
-def _tree(op: str, xs: list[Expr], d: dt.DType) -> Expr:
-    """The values combined pairwise, a balanced tree: log2(n) dependent operations instead of n - 1 (a thread's
-    row of a wgmma accumulator is 32 values; with a single warp per scheduler during the softmax the chain's latency
-    is not hidden by other warps). Sums round in that order (fp32 accumulation: within a few ulp of the chain)."""
-    while len(xs) > 1:
-        xs = [BinOp(op, xs[i], xs[i + 1], d) if i + 1 < len(xs) else xs[i] for i in range(0, len(xs), 2)]
-    return xs[0]
 
 
 def _shfl(kind: str, mask: int, v: Expr) -> Expr:
