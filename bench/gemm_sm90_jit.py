@@ -1,5 +1,6 @@
 """tilec's sm_90a GEMM (TMA + mbarrier warp specialization + wgmma, generated from the catalogue's tile program)
-against cuBLAS (torch.matmul), in one run: correctness on ragged shapes first, then speed per tile config.
+against cuBLAS (torch.matmul), in one run: correctness on ragged shapes first, then speed per tile config (cuBLAS and
+the configs timed in interleaved rounds per shape, bench.timing.measure_interleaved).
 
 Usage: python bench/gemm_sm90_jit.py OUT.json [check|bench|all|small] [dtypes] [set]
 set: a CONFIG_SETS name, default "large" (TFLOP/s on large shapes); "small" (mode "small" = "all" with it) runs the
@@ -16,7 +17,7 @@ import time
 
 import tilec
 import tilec.language as T
-from bench.timing import median_ms
+from bench.timing import measure_interleaved
 from kernels.gemm import matmul
 from tilec.toolchain import CompileOptions
 
@@ -101,6 +102,14 @@ _LONGK = dict(_CAT, smem_epilogue=False, num_stages=4)
 STREAM_K_CONFIGS = [_CAT, dict(_CAT, stream_k=True), _C192, dict(_C192, stream_k=True), _LONGK,
                     dict(_LONGK, stream_k=True)]
 
+# cuBLAS's tile shape (nvjet 256x128 with clusters of 2, bench/results/2026-12-02-h200-cublas-kernel-names.txt): 256 x
+# 128 tiles (each consumer warpgroup 128 x 128: two m64n128 wgmmas per k16) with and without A multicast over 2 tile
+# columns, and the 128 x 256 tile with B multicast over 2 tile rows (a third less L2 -> shared traffic per CTA),
+# against the catalogue's two widths.
+_T256 = dict(_CAT, block_M=256, block_N=128)
+CUBLAS_LIKE_CONFIGS = [_CAT, _C192, dict(_CAT, cluster_m=2), _T256, dict(_T256, cluster_n=2),
+                       dict(_T256, cluster_n=2, smem_epilogue=False, num_stages=4)]
+
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
     "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
@@ -110,11 +119,11 @@ CONFIG_SETS = {
     "tiles": (TILE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "m128": (M128_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
     "streamk": (STREAM_K_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
+    "cublas-like": (CUBLAS_LIKE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
 }
 
 
-def bench(fn) -> float:
-    return median_ms(fn, warmup=25, rep=200)
+BUDGET_MS = 150.0  # GPU time per implementation and shape
 
 
 def compile_cfg(dtype: str, trans_b: bool, cfg: dict):
@@ -221,10 +230,14 @@ def main() -> None:
                     a = torch.randn(m, kk, device="cuda", dtype=td)
                     b = torch.randn((n, kk) if trans_b else (kk, n), device="cuda", dtype=td)
                     c = torch.empty(m, n, device="cuda", dtype=td)
-                    t_ref = bench(lambda: torch.matmul(a, b.T if trans_b else b))
+                    bt = b.T if trans_b else b
+                    # cuBLAS and every config timed in interleaved rounds (bench.timing.measure_interleaved)
+                    fns = [lambda a_, b_, c_: torch.matmul(a_, b_, out=c_)] + \
+                          [lambda a_, b_, c_, k=k: k(a_, b_.T if trans_b else b_, c_) for k in kerns.values()]
+                    ts = [t.median_ms for t in measure_interleaved(fns, [(a, bt, c)], budget_ms=BUDGET_MS)]
+                    t_ref = ts[0]
                     ref_speed = _speed(metric, m, n, kk, t_ref)
-                    for i, k in kerns.items():
-                        t = bench(lambda: k(a, b, c))
+                    for i, t in zip(kerns, ts[1:]):
                         speed = _speed(metric, m, n, kk, t)
                         rows.append(dict(dtype=dtype, layout="nt" if trans_b else "nn", shape=(m, n, kk),
                                          cfg=configs[i], ms=t, cublas_ms=t_ref, ratio=t_ref / t,
