@@ -110,6 +110,14 @@ _T256 = dict(_CAT, block_M=256, block_N=128)
 CUBLAS_LIKE_CONFIGS = [_CAT, _C192, dict(_CAT, cluster_m=2), _T256, dict(_T256, cluster_n=2),
                        dict(_T256, cluster_n=2, smem_epilogue=False, num_stages=4)]
 
+# Long K (the catalogue's K >= 16384 kernel: 128 x 256, 4 stages, no TMA-store tile) against 256 x 128 tiles with 4
+# stages, with A multicast over 2 tile columns (the cublas-like set's best on 4096 x 8192 x 28672) and without, and the
+# 128 x 256 tile with B multicast; K from 16384 (the catalogue's threshold) to 28672.
+LONG_K_CONFIGS = [_LONGK, dict(_T256, cluster_n=2, smem_epilogue=False, num_stages=4),
+                  dict(_T256, smem_epilogue=False, num_stages=4), dict(_LONGK, cluster_m=2)]
+LONG_K_BENCH_SHAPES = [(4096, 8192, 28672), (4096, 4096, 16384), (2048, 8192, 16384), (8192, 8192, 16384),
+                       (1024, 8192, 28672)]
+
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
     "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
@@ -120,6 +128,7 @@ CONFIG_SETS = {
     "m128": (M128_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
     "streamk": (STREAM_K_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "cublas-like": (CUBLAS_LIKE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
+    "longk": (LONG_K_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES + [(1000, 1032, 16400)], LONG_K_BENCH_SHAPES, "tflops"),
 }
 
 
