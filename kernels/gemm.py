@@ -130,6 +130,12 @@ SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 
 # NT/NN, bf16 NT/NN: 0.984 / 0.981 / 0.961 / 0.966x cuBLAS vs 0.947 / 0.938 / 0.934 / 0.930x (128x256 s3 epi, the
 # wave-efficiency pick) and 0.969 / 0.961 / 0.966 / 0.956x (128x192 s4 epi); at K = 8192 it lost to both (0.93-0.97x).
 SM90A_LONG_K = TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_k=16384)
+# It stays ahead of cuBLAS's tile shape: H200, two runs, cuBLAS and the configs timed in interleaved rounds
+# (bench/results/2026-12-02-h200-gemm-sm90a-jit-longk{,-run2}.json; K = 16384..28672, 5 shapes x fp16/bf16 x NT/NN):
+# geomean 0.985 / 0.981x cuBLAS vs 0.980 / 0.978x for 256 x 128 tiles with A multicast over clusters of 2 (4 stages),
+# 0.979 / 0.976x without the multicast, 0.979 / 0.976x for 128 x 256 with B multicast. At K = 8192
+# (bench/results/2026-12-02-h200-gemm-sm90a-jit-cublas-like.json) the 256 x 128 tiles lost to the catalogue's
+# widths everywhere (geomean 0.919-0.954x vs 0.949x / 0.956x), B multicast on 128 x 256 tied (0.953x).
 # Stream-K (TileConfig.stream_k, T.annotate_persistent(stream_k=True)) is in none of these: H200 JIT, one run
 # (bench/results/2026-12-02-h200-gemm-sm90a-jit-streamk.json), each of the three sm90a tiles above with / without it,
 # geomean over TARGETS.md's large shapes: 0.864 vs 0.966x cuBLAS (128x256 s3), 0.880 vs 0.954x (128x192 s4), 0.858 vs
