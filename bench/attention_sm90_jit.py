@@ -81,10 +81,14 @@ def _as_cfg(c) -> tuple:
 
 
 CATALOGUE_FULL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, False)]] for d in (64, 128, 256)}
+# The catalogue's d128 variants compiled with and without --use_fast_math (without it ptxas keeps more of the
+# softmax's exponentials ahead of the P.V wait, at the price of a denormal check per exp2f).
+_D128 = [_as_cfg(c) for c in SM90A_CONFIGS[(128, False)] + SM90A_CONFIGS[(128, True)]]
+FAST_MATH = {128: list(dict.fromkeys(c for cfg in _D128 for c in (cfg, cfg + ((("fast_math", False),),))))}
 CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (64, 128, 256)}
 CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
                "wide-causal": WIDE_CAUSAL, "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL,
-               "pingpong-overlap": PINGPONG_OVERLAP, "one-tile-epi": ONE_TILE_EPI}
+               "pingpong-overlap": PINGPONG_OVERLAP, "one-tile-epi": ONE_TILE_EPI, "fast-math": FAST_MATH}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
 CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 300, 4, 4), (3, 513, 1000, 2, 2),
@@ -99,7 +103,12 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
     bm, bn, st, th, persistent, epi = cfg[:6]
     pingpong = cfg[6] if len(cfg) > 6 else False
     overlap = cfg[7] if len(cfg) > 7 else False
-    options = CompileOptions(extra_flags=cfg[8]) if len(cfg) > 8 else None
+    # cfg[8]: nvcc flags (strings) or CompileOptions fields as (name, value) pairs, e.g. (("fast_math", False),)
+    options = None
+    if len(cfg) > 8:
+        opts = cfg[8]
+        options = CompileOptions(**dict(opts)) if opts and not isinstance(opts[0], str) else \
+            CompileOptions(extra_flags=opts)
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
     return tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
                                         dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong,
