@@ -5,8 +5,8 @@
 synchronises once and reads every pair. `arg_sets` holds several copies of the inputs when one set fits in L2
 (`rotation_copies`); when even the rotation cannot exceed L2 a flush buffer is zeroed between repetitions (outside the
 events). `measure_interleaved(fns, arg_sets)` times several implementations of one problem in alternating rounds
-(the suite pairs tilekernels with the reference peer this way). `record(benchmark, timing)` hands the per-repetition times to pytest-benchmark so its tables and
-`--benchmark-json` carry GPU times, not host wall-clock.
+(the suite pairs tilekernels with the reference peer this way). `record(benchmark, timing)` hands the
+per-repetition times to pytest-benchmark so its tables and `--benchmark-json` carry GPU times, not host wall-clock.
 
 torch is imported lazily: this module loads on machines without torch (collection only).
 """
@@ -115,6 +115,11 @@ def _warm_up(fn: Callable[..., Any], arg_sets: Sequence[tuple], warmup_ms: float
     return warm, elapsed / warm
 
 
+def _reps(per_call_ms: float, budget_ms: float, min_reps: int, max_reps: int) -> int:
+    """Repetitions filling about `budget_ms` at `per_call_ms` each, clamped to [min_reps, max_reps]."""
+    return int(min(max_reps, max(min_reps, budget_ms / max(per_call_ms, 1e-4))))
+
+
 def _enqueue(fn: Callable[..., Any], arg_sets: Sequence[tuple], reps: int, first: int, flush: Any) -> list:
     """`reps` event-bracketed calls of fn (input sets rotated from index `first`), not synchronised."""
     import torch
@@ -141,8 +146,7 @@ def measure(fn: Callable[..., Any], arg_sets: Sequence[tuple], *, budget_ms: flo
     arg_sets = list(arg_sets) or [()]
     flush = _flush_buffer(arg_sets)
     warm, per_call = _warm_up(fn, arg_sets, warmup_ms, min_warmup)
-    reps = int(min(max_reps, max(min_reps, budget_ms / max(per_call, 1e-4))))
-    pairs = _enqueue(fn, arg_sets, reps, 0, flush)
+    pairs = _enqueue(fn, arg_sets, _reps(per_call, budget_ms, min_reps, max_reps), 0, flush)
     torch.cuda.synchronize()
     return Timing([s.elapsed_time(e) for s, e in pairs], warmup=warm, copies=len(arg_sets), flushed=flush is not None)
 
@@ -165,8 +169,7 @@ def measure_interleaved(fns: Sequence[Callable[..., Any]], arg_sets: Sequence[tu
     flush = _flush_buffer(arg_sets)
     rounds = max(1, rounds)
     warm = [_warm_up(fn, arg_sets, warmup_ms, min_warmup) for fn in fns]
-    per_round = [max(1, -(-int(min(max_reps, max(min_reps, budget_ms / max(pc, 1e-4)))) // rounds))
-                 for _, pc in warm]
+    per_round = [max(1, -(-_reps(pc, budget_ms, min_reps, max_reps) // rounds)) for _, pc in warm]
     pairs: list[list] = [[] for _ in fns]
     for r in range(rounds):
         order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
