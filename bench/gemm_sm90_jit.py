@@ -118,6 +118,21 @@ LONG_K_CONFIGS = [_LONGK, dict(_T256, cluster_n=2, smem_epilogue=False, num_stag
 LONG_K_BENCH_SHAPES = [(4096, 8192, 28672), (4096, 4096, 16384), (2048, 8192, 16384), (8192, 8192, 16384),
                        (1024, 8192, 28672)]
 
+# Shorter K steps, deeper rings (the same TMA-store epilogue): with wgmma keeping one group in flight the consumers
+# hold two stages, so 3 stages of 64 leave the producer one stage of lookahead; 6 stages of 32 leave it four (the
+# same 144 KiB). 128 x 256 x 32 s6 / s5, 128 x 192 x 32 s8, against the catalogue's two widths.
+BK32_CONFIGS = [_CAT, _C192, dict(_CAT, block_K=32, num_stages=6), dict(_CAT, block_K=32, num_stages=5),
+                dict(_C192, block_K=32, num_stages=8)]
+# C through shared memory in column chunks (matmul(epilogue_n=...): one chunk tile, reused after its TMA store has
+# read it), so that the freed 32-48 KiB hold a fourth pipeline stage of 128 x 256 (cuBLAS's kernels here run 4 stages
+# of 256 x 128) or a fifth of 128 x 192; against the catalogue's two widths.
+EPI_CHUNK_CONFIGS = [_CAT, _C192, dict(_CAT, num_stages=4, epilogue_n=128), dict(_CAT, num_stages=4, epilogue_n=64),
+                     dict(_T256, num_stages=4, epilogue_n=64), dict(_C192, num_stages=5, epilogue_n=64)]
+
+# The same at M = 128: the catalogue's 128 x 64 x 64 s8 against 32-deep K steps in 12 and 16 stages.
+M128_BK32_CONFIGS = [dict(_M128, block_K=64, num_stages=8), dict(_M128, block_K=32, num_stages=16),
+                     dict(_M128, block_K=32, num_stages=12)]
+
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
     "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
@@ -128,6 +143,9 @@ CONFIG_SETS = {
     "m128": (M128_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
     "streamk": (STREAM_K_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "cublas-like": (CUBLAS_LIKE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
+    "bk32": (BK32_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
+    "epi-chunk": (EPI_CHUNK_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
+    "m128-bk32": (M128_BK32_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
     "longk": (LONG_K_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES + [(1000, 1032, 16400)], LONG_K_BENCH_SHAPES, "tflops"),
 }
 

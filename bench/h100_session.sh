@@ -11,6 +11,8 @@
 #     reliab     the reliability suite's GPU part, then compute-sanitizer memcheck + racecheck over every variant
 #     cluster    tilec's sm_90a GEMM with thread-block clusters (TMA multicast) vs the catalogue kernel and cuBLAS
 #     pingpong   attention with ping-pong turns on the order/stage schedule vs the catalogue variants and cuDNN
+#     exp4       GEMM tiles with 32-deep K steps in deeper rings (large shapes and M = 128)
+#     exp5       GEMM with C staged in column chunks and one more pipeline stage
 #     jitgpu     tests/gpu/test_sm90a_gemm_gpu.py through the JIT (tilec from the tree)
 #     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
 #     exp3       M = 128 GEMM tiles (the descriptor A/B of 2026-12-02 is recorded in bench/results/)
@@ -77,6 +79,13 @@ for stage in "$@"; do
         both one-tile-epi ;;
     exp3)  # M = 128 GEMM tiles (deeper rings, A multicast)
       step gemm_m128 timeout 150 python3 bench/gemm_sm90_jit.py "$OUT/gemm_m128.json" all float16,bfloat16 m128 ;;
+    exp4)  # shorter K steps in deeper rings: the large-shape GEMM tiles and the M = 128 tile
+      step gemm_bk32 timeout 200 python3 bench/gemm_sm90_jit.py "$OUT/gemm_bk32.json" all float16,bfloat16 bk32
+      step gemm_m128_bk32 timeout 150 python3 bench/gemm_sm90_jit.py "$OUT/gemm_m128_bk32.json" all float16,bfloat16 \
+        m128-bk32 ;;
+    exp5)  # C through shared memory in column chunks, the freed shared memory holding another stage
+      step gemm_epi_chunk timeout 200 python3 bench/gemm_sm90_jit.py "$OUT/gemm_epi_chunk.json" all float16,bfloat16 \
+        epi-chunk ;;
     jitgpu)  # tilec's own sm_90a GEMM GPU tests (JIT: clusters, persistent tiles, TMA stores, both tile widths)
       step jit_gpu_tests timeout 300 python3 -m pytest -q -p no:cacheprovider tests/gpu/test_sm90a_gemm_gpu.py ;;
     reliab)

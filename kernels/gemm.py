@@ -24,12 +24,14 @@ _DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
 
 def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_dtype=None,
            accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0, smem_epilogue=False,
-           persistent=False, cluster_m=1, cluster_n=1, stream_k=False):
+           persistent=False, cluster_m=1, cluster_n=1, stream_k=False, epilogue_n=0):
     """The tile program: one (block_M x block_N) tile of C per block, a software pipeline over K.
 
     smem_epilogue: stage C through shared memory so the global stores are whole 16-byte rows (on sm_90a: TMA
     stores, which need N % 8 == 0 for 16-bit C).
     persistent: T.annotate_persistent (one block per SM looping over the tiles; same result).
+    epilogue_n: with smem_epilogue, stage C through a (block_M x epilogue_n) shared tile, one column chunk after
+    another (0: the whole tile at once); the shared memory it saves can hold another pipeline stage.
     stream_k: with persistent, T.annotate_persistent(stream_k=True): the last tiles' k-loops split between blocks
     (sm_90a; the launcher provides the workspace).
     cluster_m / cluster_n: thread-block clusters of that many tile rows / columns (T.Kernel cluster_dims along M,
@@ -39,6 +41,10 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
     out_dtype = out_dtype or dtype
     b_shape = (N, K) if trans_b else (K, N)
     b_tile = (block_N, block_K) if trans_b else (block_K, block_N)
+    chunk = epilogue_n or block_N
+    if block_N % chunk:
+        raise ValueError(f"matmul: epilogue_n={epilogue_n} must divide block_N={block_N}")
+    chunks = tuple(range(block_N // chunk))
 
     @T.prim_func
     def main(A: T.Tensor((M, K), dtype), B: T.Tensor(b_shape, dtype), C: T.Tensor((M, N), out_dtype)):
@@ -59,7 +65,12 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
                 else:
                     T.copy(B[k * block_K, bx * block_N], B_shared)
                 T.gemm(A_shared, B_shared, C_local, transpose_B=trans_b)
-            if smem_epilogue:
+            if smem_epilogue and chunk < block_N:
+                C_shared = T.alloc_shared((block_M, chunk), out_dtype)
+                for j in chunks:
+                    T.copy(C_local[:, j * chunk:(j + 1) * chunk], C_shared)
+                    T.copy(C_shared, C[by * block_M, bx * block_N + j * chunk])
+            elif smem_epilogue:
                 C_shared = T.alloc_shared((block_M, block_N), out_dtype)
                 T.copy(C_local, C_shared)
                 T.copy(C_shared, C[by * block_M, bx * block_N])

@@ -123,3 +123,62 @@ def test_small_buffers_pack_after_the_tiles() -> None:
     assert offs["A_shared"] == 0 and offs["B_shared"] == 3 * 16384 and offs["C_shared"] == 3 * 49152
     assert offs["tl_full"] == 3 * 49152 + 65536 and offs["tl_empty"] == offs["tl_full"] + 32
     assert k.metadata.launches[0].smem_bytes == offs["tl_empty"] + 32
+
+
+def test_column_chunks_reuse_one_staging_tile() -> None:
+    """epilogue_n=128: C goes out in two 128 x 128 chunks through one 32 KiB tile; the second chunk's writes wait for
+    the first chunk's TMA stores to have read it, and each chunk writes its own half of the accumulator."""
+    kern = gemm(smem_epilogue=True, persistent=True, num_stages=4, epilogue_n=128)
+    cons = consumer(kern.get_kernel_source())
+    stores = re.findall(r"tilec::tma_store<2>\(&C_tmap0, \(&C_shared\[(\d+)\]\), (.+?), \(by \* 128\)\);", cons)
+    assert stores == [("0", "(bx * 256)"), ("8192", "((bx * 256) + 64)"), ("0", "((bx * 256) + 128)"),
+                      ("8192", "((bx * 256) + 192)")]
+    first_commit = cons.index("tilec::cp_async_bulk_commit_group();")
+    wait = cons.index("tilec::cp_async_bulk_wait_group_read<0>();", first_commit)
+    assert cons.index("tilec::named_barrier_sync(1, 256);", wait) < cons.index("convert<half_t>(C_local[64])", wait)
+    halves = cons[:first_commit], cons[first_commit:]
+    used = [sorted({int(v) for v in re.findall(r"convert<half_t>\(C_local\[(\d+)\]\)", h)}) for h in halves]
+    assert used == [[v for v in range(128) if v % 8 < 4], [v for v in range(128) if v % 8 >= 4]] or \
+        used == [list(range(64)), list(range(64, 128))], used
+    assert kern.metadata.launches[0].smem_bytes <= 227 * 1024
+
+
+@pytest.mark.parametrize("mnk", [(77, 200, 64), (300, 264, 136)])
+def test_interpreter_gives_the_gemm_with_column_chunks(mnk: tuple) -> None:
+    kern = gemm(smem_epilogue=True, persistent=True, num_stages=4, epilogue_n=64)
+    assert interpret_gemm(kern, *mnk, "float16", True) < 1e-2
+
+
+@pytest.mark.nvcc
+def test_column_chunks_compile_without_spills(tmp_path) -> None:
+    kern = gemm(smem_epilogue=True, persistent=True, num_stages=4, epilogue_n=128, dtype="bfloat16", trans_b=False)
+    res = kern.resources
+    assert res["spill_bytes"] == 0 and res["stack_bytes"] == 0, res
+    sass = sass_of(kern, tmp_path)
+    if sass is None:
+        pytest.skip("cuobjdump with nvdisasm not found (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)")
+    assert_hopper_sass(sass, tma_store=True)
+
+
+def test_a_slice_across_the_threads_of_an_accumulator_is_a_clear_error() -> None:
+    """Rows of a wgmma accumulator are spread over warps: a row slice would split value slots between threads."""
+    import tilec
+    import tilec.language as T
+    from tilec.errors import TilecError
+
+    @T.prim_func
+    def main(A: T.Tensor((128, 64), "float16"), B: T.Tensor((256, 64), "float16"), C: T.Tensor((128, 256), "float16")):
+        with T.Kernel(1, 1, threads=256) as (bx, by):
+            A_s = T.alloc_shared((128, 64), "float16")
+            B_s = T.alloc_shared((256, 64), "float16")
+            C_f = T.alloc_fragment((128, 256), "float32")
+            C_s = T.alloc_shared((64, 256), "float16")
+            T.clear(C_f)
+            T.copy(A[0, 0], A_s)
+            T.copy(B[0, 0], B_s)
+            T.gemm(A_s, B_s, C_f, transpose_B=True)
+            T.copy(C_f[0:64, :], C_s)
+            T.copy(C_s, C[0, 0])
+
+    with pytest.raises(TilecError, match="T.copy of part of fragment C_f: the slice .* splits value slots"):
+        tilec.compile(main, target="sm_90a").get_kernel_source()

@@ -25,6 +25,8 @@ CONFIGS = {
     "persistent_cluster_n_s4": dict(num_stages=4, persistent=True, cluster_n=2),
     # the catalogue's second sm90a tile width
     "persistent_tma_store_128x192_s4": dict(num_stages=4, smem_epilogue=True, persistent=True, block_N=192),
+    # C through shared memory in column chunks (one chunk tile reused), a fourth stage in the shared memory it frees
+    "persistent_chunked_tma_store_s4": dict(num_stages=4, smem_epilogue=True, persistent=True, epilogue_n=128),
     # stream-K: the last tiles' k-loops split between blocks (4096^3: 512 tiles on 132 SMs, 248 stream-K tiles;
     # 3000x2056x1000: all 216 tiles)
     "stream_k_tma_store_s3": dict(num_stages=3, smem_epilogue=True, persistent=True, stream_k=True),

@@ -5,7 +5,8 @@ memory <-> memory (global/shared): each thread moves 16-byte chunks (cp.async wh
     tensor's edge takes an element-wise path (decided at run time when sizes are symbolic).
 fragment <-> memory: each thread moves the elements its layout holds, in vectors of the longest run of
     consecutive columns the layout gives it (2 for MMA accumulators), converting the dtype on the way;
-    replicated elements are written by one thread of each replica group.
+    replicated elements are written by one thread of each replica group. A static slice of a fragment moves the
+    value slots inside it (slices must not split a slot between threads: along an accumulator's columns, not rows).
 fragment <-> fragment: same layout, element by element (dtype conversion).
 """
 from __future__ import annotations
@@ -190,15 +191,52 @@ def replica_mask(frag: Fragment) -> int:
     return mask
 
 
+def selected_values(frag: Fragment, fr: Region, loc: object = None) -> np.ndarray | None:
+    """For a copy of part of a fragment (static slices): per local value index, whether it lies inside the region,
+    which must be the same for every thread (a thread copies whole value slots or none); None for the whole tile.
+
+    Raises TilecError for slice bounds that are not compile-time ints, or for a slice that cuts one value slot
+    between threads (along a dimension the layout spreads over the threads, e.g. the rows of an MMA accumulator)."""
+    if fr.is_full():
+        return None
+    starts = [static_int(x) for x in fr.starts]
+    exts = [static_int(x) for x in fr.extents]
+    name = fr.buffer.name
+    if None in starts or None in exts:
+        raise TilecError(f"T.copy of part of fragment {name}: the slice bounds must be compile-time ints "
+                         f"(got starts {list(fr.starts)}, extents {list(fr.extents)})", loc)
+    tab = frag.table()
+    lo = np.array(starts, np.int64)
+    inside = ((tab >= lo) & (tab < lo + np.array(exts, np.int64))).all(axis=-1)
+    if not (inside == inside[:1]).all():
+        raise TilecError(f"T.copy of part of fragment {name}: the slice (starts {starts}, extents {exts}) splits "
+                         f"value slots between threads (the layout {frag.key[:1]} spreads that dimension over "
+                         "threads); slice along a dimension every thread's values run over (the columns of an MMA "
+                         "accumulator), or copy the whole fragment", loc)
+    return inside[0]
+
+
+def _uniform_width(sel: np.ndarray | None, w: int) -> int:
+    """The largest width <= w whose value groups lie wholly inside or wholly outside the selection."""
+    while sel is not None and w > 1 and not (sel.reshape(-1, w) == sel.reshape(-1, w)[:, :1]).all():
+        w //= 2
+    return w
+
+
 def _frag_mem(ctx: LowerCtx, c: Copy, to_mem: bool) -> Stmt:
     fr, mem = (c.src, c.dst) if to_mem else (c.dst, c.src)
-    if not fr.is_full():
-        raise TilecError(f"T.copy of part of fragment {fr.buffer.name} is not supported yet", c.loc)
     f = ctx.frag(fr.buffer)
-    fdims = [d for d, n in enumerate(f.shape) if n != 1] or [len(f.shape) - 1]
+    sel = selected_values(f, fr, c.loc)
+    if sel is None:
+        fdims = [d for d, n in enumerate(f.shape) if n != 1] or [len(f.shape) - 1]
+        offset = [0] * len(f.shape)
+    else:
+        fdims = tile_dims(fr) or [len(f.shape) - 1]
+        offset = [static_int(x) for x in fr.starts]
     same = fr.buffer.dtype == mem.buffer.dtype
     limit = 16 // mem.buffer.dtype.bytes if mem.buffer.dtype.bits >= 8 else 1
     w = run_width(f, limit) if len(tile_dims(mem)) and tile_dims(mem)[-1] == mem.buffer.ndim - 1 else 1
+    w = _uniform_width(sel, w)
     if mem.buffer.scope == "global" and not same and w > 1:
         pass  # converted values are packed into one vector store/load of the memory dtype
     fast_ok = aligned(mem, w)
@@ -206,8 +244,10 @@ def _frag_mem(ctx: LowerCtx, c: Copy, to_mem: bool) -> Stmt:
     out = []
     for g in range(f.nlocal // w):
         v0 = g * w
+        if sel is not None and not sel[v0]:
+            continue
         coords = f.coords(ctx.tid, v0)
-        tile = tuple(simplify(const(coords[d])) for d in fdims)
+        tile = tuple(simplify(binop("-", const(coords[d]), offset[d])) for d in fdims)
         m_co = region_coords(mem, tile)
         elems = []
         for k in range(w):
