@@ -125,9 +125,12 @@ BK32_CONFIGS = [_CAT, _C192, dict(_CAT, block_K=32, num_stages=6), dict(_CAT, bl
                 dict(_C192, block_K=32, num_stages=8)]
 # C through shared memory in column chunks (matmul(epilogue_n=...): one chunk tile, reused after its TMA store has
 # read it), so that the freed 32-48 KiB hold a fourth pipeline stage of 128 x 256 (cuBLAS's kernels here run 4 stages
-# of 256 x 128) or a fifth of 128 x 192; against the catalogue's two widths.
+# of 256 x 128) or a fifth of 128 x 192; against the catalogue's two widths. epilogue_buffers=2: two chunk tiles
+# alternating (a chunk waits only for the stores of the one before the previous).
 EPI_CHUNK_CONFIGS = [_CAT, _C192, dict(_CAT, num_stages=4, epilogue_n=128), dict(_CAT, num_stages=4, epilogue_n=64),
-                     dict(_T256, num_stages=4, epilogue_n=64), dict(_C192, num_stages=5, epilogue_n=64)]
+                     dict(_T256, num_stages=4, epilogue_n=64), dict(_C192, num_stages=5, epilogue_n=64),
+                     dict(_CAT, num_stages=4, epilogue_n=64, epilogue_buffers=2),
+                     dict(_C192, num_stages=5, epilogue_n=64, epilogue_buffers=2)]
 
 # The same at M = 128: the catalogue's 128 x 64 x 64 s8 against 32-deep K steps in 12 and 16 stages.
 M128_BK32_CONFIGS = [dict(_M128, block_K=64, num_stages=8), dict(_M128, block_K=32, num_stages=16),

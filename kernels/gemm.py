@@ -24,7 +24,8 @@ _DTYPES = {"float16": ("f16", 0), "bfloat16": ("bf16", 1)}
 
 def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_dtype=None,
            accum_dtype="float32", trans_b=False, num_stages=3, threads=128, swizzle=0, smem_epilogue=False,
-           persistent=False, cluster_m=1, cluster_n=1, stream_k=False, epilogue_n=0):
+           persistent=False, cluster_m=1, cluster_n=1, stream_k=False, epilogue_n=0,
+           epilogue_buffers=1):
     """The tile program: one (block_M x block_N) tile of C per block, a software pipeline over K.
 
     smem_epilogue: stage C through shared memory so the global stores are whole 16-byte rows (on sm_90a: TMA
@@ -32,6 +33,8 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
     persistent: T.annotate_persistent (one block per SM looping over the tiles; same result).
     epilogue_n: with smem_epilogue, stage C through a (block_M x epilogue_n) shared tile, one column chunk after
     another (0: the whole tile at once); the shared memory it saves can hold another pipeline stage.
+    epilogue_buffers: 2 alternates two chunk tiles, so a chunk's writes wait only for the stores of the chunk before
+    the previous one.
     stream_k: with persistent, T.annotate_persistent(stream_k=True): the last tiles' k-loops split between blocks
     (sm_90a; the launcher provides the workspace).
     cluster_m / cluster_n: thread-block clusters of that many tile rows / columns (T.Kernel cluster_dims along M,
@@ -67,9 +70,11 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
                 T.gemm(A_shared, B_shared, C_local, transpose_B=trans_b)
             if smem_epilogue and chunk < block_N:
                 C_shared = T.alloc_shared((block_M, chunk), out_dtype)
+                C_shared2 = T.alloc_shared((block_M, chunk), out_dtype) if epilogue_buffers > 1 else C_shared
                 for j in chunks:
-                    T.copy(C_local[:, j * chunk:(j + 1) * chunk], C_shared)
-                    T.copy(C_shared, C[by * block_M, bx * block_N + j * chunk])
+                    C_chunk = C_shared if j % 2 == 0 else C_shared2
+                    T.copy(C_local[:, j * chunk:(j + 1) * chunk], C_chunk)
+                    T.copy(C_chunk, C[by * block_M, bx * block_N + j * chunk])
             elif smem_epilogue:
                 C_shared = T.alloc_shared((block_M, block_N), out_dtype)
                 T.copy(C_local, C_shared)

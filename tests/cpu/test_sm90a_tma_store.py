@@ -182,3 +182,16 @@ def test_a_slice_across_the_threads_of_an_accumulator_is_a_clear_error() -> None
 
     with pytest.raises(TilecError, match="T.copy of part of fragment C_f: the slice .* splits value slots"):
         tilec.compile(main, target="sm_90a").get_kernel_source()
+
+
+def test_two_chunk_tiles_wait_only_for_the_older_stores() -> None:
+    """epilogue_buffers=2: chunks alternate between two 128 x 64 tiles; before a chunk's writes the issuing thread
+    waits until at most one group (the previous chunk's stores, from the other tile) is still reading, and the
+    consumers end with the wait for all."""
+    kern = gemm(smem_epilogue=True, persistent=True, num_stages=4, epilogue_n=64, epilogue_buffers=2)
+    cons = consumer(kern.get_kernel_source())
+    tiles = re.findall(r"tilec::tma_store<2>\(&C_tmap0, \(&(C_shared2?)\[0\]\)", cons)
+    assert tiles == ["C_shared", "C_shared2", "C_shared", "C_shared2"]
+    waits = re.findall(r"cp_async_bulk_wait_group_read<(\d)>", cons)
+    assert waits == ["1", "1", "1", "1", "0"], waits
+    assert kern.metadata.launches[0].smem_bytes <= 227 * 1024

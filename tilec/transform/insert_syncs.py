@@ -7,9 +7,11 @@ Post: before any statement that reads a shared buffer written since the last bar
       copies) are ordered by the pipeline's own barriers and are not tracked.
       TMA stores (tilec::tma_store) read their shared tile asynchronously, after the issuing thread moved on: a
       barrier does not end those reads, only cp.async.bulk.wait_group.read does. So a write to a tile that a TMA
-      store may still be reading gets `cp_async_bulk_wait_group_read<0>(); barrier` before it (every thread waits
-      for its own bulk groups, a no-op for threads that issued none), and a kernel (or warp-specialized consumer)
-      that issued TMA stores ends with that wait, so that its shared memory outlives the reads.
+      store may still be reading gets `cp_async_bulk_wait_group_read<n>(); barrier` before it, n = the number of
+      bulk groups committed after the newest one that reads the tile (each statement issuing TMA stores commits
+      one group; every thread waits for its own groups, a no-op for threads that issued none), so stores from
+      other tiles (double-buffered staging) may stay in flight; and a kernel (or warp-specialized consumer) that
+      issued TMA stores ends with the wait for all, so that its shared memory outlives the reads.
 A barrier that a hazard between a loop's predecessors and its body needs goes before the loop (once), not into
       every iteration. A barrier before wgmmas is preceded by fence.proxy.async.shared::cta (the wgmmas read shared
       memory through the async proxy, which must see the threads' generic stores).
@@ -35,9 +37,9 @@ _MBARRIER_CALLS = ("tilec::mbarrier_init", "tilec::mbarrier_wait", "tilec::mbarr
 _ASYNC_READ_CALLS = ("tilec::tma_store",)
 
 
-def bulk_read_wait(loc: object = None) -> Stmt:
-    """Wait until this thread's TMA stores have finished reading shared memory."""
-    return DeviceCall("tilec::cp_async_bulk_wait_group_read", (), (0,), loc)
+def bulk_read_wait(loc: object = None, pending: int = 0) -> Stmt:
+    """Wait until at most `pending` of this thread's newest TMA-store groups may still be reading shared memory."""
+    return DeviceCall("tilec::cp_async_bulk_wait_group_read", (), (pending,), loc)
 
 
 def _shared_loads(*exprs: object) -> set:
@@ -125,33 +127,53 @@ def _unit_access(s: Stmt) -> tuple[set, set, set]:
 
 
 class _State:
-    """Shared buffers read (r) and written (w) since the last barrier, and those TMA stores may still be reading
-    (bulk: since the last cp.async.bulk.wait_group.read; a barrier does not clear it)."""
+    """Shared buffers read (r) and written (w) since the last barrier, and the TMA-store groups that may still be
+    reading (groups: the buffers of each committed group, oldest first, since the last
+    cp.async.bulk.wait_group.read that covers them; a barrier does not clear them)."""
 
-    def __init__(self, r: set | None = None, w: set | None = None, bulk: set | None = None):
+    def __init__(self, r: set | None = None, w: set | None = None, groups: tuple = ()):
         self.r = set(r or ())
         self.w = set(w or ())
-        self.bulk = set(bulk or ())
+        self.groups = tuple(groups)
+
+    @property
+    def bulk(self) -> set:
+        return set().union(*self.groups)
 
     def copy(self) -> "_State":
-        return _State(self.r, self.w, self.bulk)
+        return _State(self.r, self.w, self.groups)
 
     def merge(self, o: "_State") -> "_State":
-        return _State(self.r | o.r, self.w | o.w, self.bulk | o.bulk)
+        """Both paths' accesses; the groups of either when the other has none or the same, else one group of all
+        (wait for every store: conservative)."""
+        if not self.groups or self.groups == o.groups:
+            groups = o.groups
+        elif not o.groups:
+            groups = self.groups
+        else:
+            groups = (frozenset(self.bulk | o.bulk),)
+        return _State(self.r | o.r, self.w | o.w, groups)
 
     def after_barrier(self) -> "_State":
-        return _State(bulk=self.bulk)
+        return _State(groups=self.groups)
 
 
 def _barrier_before(st: _State, r: set, w: set, a: set, loc: object) -> tuple[Stmt | None, _State]:
     """The barrier (None, a Sync, or a TMA-store read wait + Sync) an access (r, w, a) needs after state st, and
     the state after the access."""
-    pre: Stmt | None = None
+    pre, st = _barrier_only(st, r, w, loc)
+    return pre, _State(st.r | r, st.w | w, st.groups + ((frozenset(a),) if a else ()))
+
+
+def _barrier_only(st: _State, r: set, w: set, loc: object) -> tuple[Stmt | None, _State]:
+    """The barrier an access (r, w) needs after state st, and the state right after that barrier."""
     if w & st.bulk:
-        pre, st = seq(bulk_read_wait(loc), Sync(loc)), _State()
-    elif (r & st.w) or (w & (st.r | st.w)):
-        pre, st = Sync(loc), st.after_barrier()
-    return pre, _State(st.r | r, st.w | w, st.bulk | a)
+        newest = max(i for i, g in enumerate(st.groups) if w & g)
+        pending = len(st.groups) - 1 - newest
+        return seq(bulk_read_wait(loc, pending), Sync(loc)), _State(groups=st.groups[newest + 1:])
+    if (r & st.w) or (w & (st.r | st.w)):
+        return Sync(loc), st.after_barrier()
+    return None, st
 
 
 def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, _State]:
@@ -203,11 +225,10 @@ def _visit(s: Stmt | None, st: _State, async_group: bool) -> tuple[Stmt | None, 
         # barrier in every iteration (e.g. a tile loaded before a loop that only reads it).
         pre = None
         if not async_group:
-            r, w, a = _unit_access(s.body)
-            pre, _ = _barrier_before(st, r, w, a, s.loc)
+            r, w, _ = _unit_access(s.body)
+            pre, st = _barrier_only(st, r, w, s.loc)
             if pre is not None:
                 pre = _fenced(pre, s.body)
-                st = _State() if w & st.bulk else st.after_barrier()
         _, end = _visit(s.body, st.copy(), async_group)
         body, end2 = _visit(s.body, st.merge(end), async_group)
         node = replace(s, body=body)
@@ -229,7 +250,7 @@ def _fenced(pre: Stmt, s: Stmt) -> Stmt:
 
 def _drain_at_exit(body: Stmt, st: _State) -> tuple[Stmt, _State]:
     """End `body` with the TMA-store read wait when stores may still be reading its shared memory."""
-    if not st.bulk:
+    if not st.groups:
         return body, st
     return seq(body, bulk_read_wait()), _State(st.r, st.w)
 
