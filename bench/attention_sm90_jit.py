@@ -86,7 +86,14 @@ CATALOGUE_FULL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, False)]] for d in (6
 _D128 = [_as_cfg(c) for c in SM90A_CONFIGS[(128, False)] + SM90A_CONFIGS[(128, True)]]
 FAST_MATH = {128: list(dict.fromkeys(c for cfg in _D128 for c in (cfg, cfg + ((("fast_math", False),),))))}
 CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (64, 128, 256)}
-CONFIG_SETS = {"default": CONFIGS, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
+# The catalogue's d128 non-causal kernel with P double-buffered across an unrolled-by-2 loop (the P.V wgmma's register
+# operand is no longer overwritten while it runs: bench/attention_p_double_buffer.py), one tile per block and
+# persistent, against the catalogue's.
+_ONE = _as_cfg(SM90A_CONFIGS[(128, False)][0])
+_PERS = _ONE[:4] + (True,) + _ONE[5:]
+P_DOUBLE_BUFFER = {128: [_ONE, _ONE + ((("source_edit", "p_double_buffer"),),), _PERS,
+                         _PERS + ((("source_edit", "p_double_buffer"),),)]}
+CONFIG_SETS = {"default": CONFIGS, "p-double-buffer": P_DOUBLE_BUFFER, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
                "wide-causal": WIDE_CAUSAL, "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL,
                "pingpong-overlap": PINGPONG_OVERLAP, "one-tile-epi": ONE_TILE_EPI, "fast-math": FAST_MATH}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
@@ -105,15 +112,26 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
     overlap = cfg[7] if len(cfg) > 7 else False
     # cfg[8]: nvcc flags (strings) or CompileOptions fields as (name, value) pairs, e.g. (("fast_math", False),)
     options = None
+    edit = None
     if len(cfg) > 8:
         opts = cfg[8]
-        options = CompileOptions(**dict(opts)) if opts and not isinstance(opts[0], str) else \
+        if opts and not isinstance(opts[0], str):
+            opts = dict(opts)
+            edit = opts.pop("source_edit", None)  # a bench/ source transformation (an experiment), by name
+        options = (CompileOptions(**opts) if opts else None) if isinstance(opts, dict) else \
             CompileOptions(extra_flags=opts)
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
-    return tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
-                                        dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong,
-                                        overlap=overlap),
-                         target="sm_90a", options=options)
+    k = tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
+                                     dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong,
+                                     overlap=overlap),
+                      target="sm_90a", options=options)
+    if edit == "p_double_buffer":
+        from bench.attention_p_double_buffer import double_buffer_p
+
+        k._source = double_buffer_p(k.get_kernel_source())
+    elif edit is not None:
+        raise ValueError(f"unknown source_edit {edit!r}")
+    return k
 
 
 def _warm(job: tuple) -> str:

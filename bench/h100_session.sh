@@ -13,6 +13,7 @@
 #     pingpong   attention with ping-pong turns on the order/stage schedule vs the catalogue variants and cuDNN
 #     exp4       GEMM tiles with 32-deep K steps in deeper rings (large shapes and M = 128)
 #     exp5       GEMM with C staged in column chunks and one more pipeline stage
+#     exp6       d128 attention with the P fragment double-buffered (source edit experiment)
 #     jitgpu     tests/gpu/test_sm90a_gemm_gpu.py through the JIT (tilec from the tree)
 #     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
 #     exp3       M = 128 GEMM tiles (the descriptor A/B of 2026-12-02 is recorded in bench/results/)
@@ -86,6 +87,9 @@ for stage in "$@"; do
     exp5)  # C through shared memory in column chunks, the freed shared memory holding another stage
       step gemm_epi_chunk timeout 200 python3 bench/gemm_sm90_jit.py "$OUT/gemm_epi_chunk.json" all float16,bfloat16 \
         epi-chunk ;;
+    exp6)  # d128 attention with P double-buffered (a source edit: bench/attention_p_double_buffer.py)
+      step attn_pdb timeout 300 python3 bench/attention_sm90_jit.py "$OUT/attn_pdb.json" all float16,bfloat16 128 \
+        full p-double-buffer ;;
     jitgpu)  # tilec's own sm_90a GEMM GPU tests (JIT: clusters, persistent tiles, TMA stores, both tile widths)
       step jit_gpu_tests timeout 300 python3 -m pytest -q -p no:cacheprovider tests/gpu/test_sm90a_gemm_gpu.py ;;
     reliab)

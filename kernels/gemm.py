@@ -102,6 +102,8 @@ class TileConfig:
     min_k: int = 0                # > 0: only for problems with K >= min_k
     stream_k: bool = False        # with persistent: T.annotate_persistent(stream_k=True) (sm_90a: the last tiles'
     #                               k-loops split between blocks; the stub passes a workspace)
+    epilogue_n: int = 0           # with smem_epilogue: C through shared memory in chunks of this many columns
+    epilogue_buffers: int = 1     # ... alternating between this many chunk tiles (matmul's arguments)
 
 
 # Tile configs of the sm80 lowering (cp.async + mma.sync; runs on every arch we build).
@@ -127,7 +129,17 @@ CONFIGS = (
 # 5.3 waves) 0.904 / 0.895 / 0.896 / 0.891 vs 0.945 / 0.957 / 0.970 / 0.958; the rule picks the better one on each of
 # them. Clusters with B multicast (matmul(cluster_m=2)) measured 0.955x vs 0.966x geomean without
 # (bench/results/2026-12-02-h200-gemm-sm90a-jit-cluster.json), so none here.
-SM90A_CONFIGS = (TileConfig(128, 256, 64, 3, 256, swizzle=8, persistent=True, smem_epilogue=True, pick=1),
+# The 128 x 256 tile now runs 4 stages, C going out through two alternating 128 x 64 chunk tiles (32 KiB instead of
+# the whole 64 KiB tile): H200, one run, all timed interleaved with cuBLAS
+# (bench/results/2026-12-02-h200-gemm-sm90a-jit-epi-chunk.json; TARGETS.md's 5 large shapes x fp16/bf16 x NT/NN):
+# geomean 1.004x cuBLAS (min 0.968x) vs 0.951x (min 0.932x) for 3 stages with the whole C tile, 0.999x for one
+# 128 x 128 chunk tile, 0.995x for one 128 x 64, 0.998x for 256 x 128 s4 with 256 x 64 chunks; per shape (fp16 NT /
+# NN, bf16 NT / NN) 4096^3 0.968 / 0.995 / 0.994 / 0.991, 1024 x 8192^2 0.999 / 0.988 / 0.986 / 0.996, 4096 x 8192 x
+# 28672 0.997 / 1.002 / 1.000 / 1.024. (Deeper rings of 32-deep K steps instead, 128 x 256 x 32 s5 / s6 with the
+# whole C tile: 0.935 / 0.938x, bench/results/2026-12-02-h200-gemm-sm90a-jit-bk32.json.) 128 x 192 with a 5th stage
+# and 64-column chunks measured 0.880x, so that tile keeps its whole C tile and 4 stages.
+SM90A_CONFIGS = (TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, smem_epilogue=True, pick=1,
+                            epilogue_n=64, epilogue_buffers=2),
                  TileConfig(128, 192, 64, 4, 256, swizzle=8, persistent=True, smem_epilogue=True, pick=1))
 # Small M on sm_90a (memory-bound: streaming B dominates): the same TMA/wgmma lowering with narrow 64-column tiles
 # (128 blocks at N = 8192) and a deep pipeline of 128-deep K tiles, so each SM keeps 64-96 KiB of B in flight (the
@@ -141,12 +153,12 @@ SM90A_CONFIGS = (TileConfig(128, 256, 64, 3, 256, swizzle=8, persistent=True, sm
 # (the same bytes in flight in shorter steps); A multicast over clusters of 2 / 4 tile columns was slower (0.88-0.93x,
 # 0.60-0.62x).
 SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 64, 8, 256, max_m=128))
-# Long K (K >= 16384): 4 stages and no TMA-store tile (its 64 KiB hold a fourth stage); the epilogue is a small share
-# of a long tile. H200 (bench/results/2026-12-02-h200-gemm-sm90a-jit-desc.json, same run) at 4096 x 8192 x 28672, fp16
+# Long K (K >= 16384) had its own row until the chunked epilogue gave the pick group's 128 x 256 tile 4 stages too
+# (it measured 0.997-1.024x at 4096 x 8192 x 28672, where this one had 0.96-0.98x): 4 stages and no TMA-store tile (its
+# 64 KiB held a fourth stage); the epilogue is a small share of a long tile. H200 (bench/results/2026-12-02-h200-gemm-sm90a-jit-desc.json, same run) at 4096 x 8192 x 28672, fp16
 # NT/NN, bf16 NT/NN: 0.984 / 0.981 / 0.961 / 0.966x cuBLAS vs 0.947 / 0.938 / 0.934 / 0.930x (128x256 s3 epi, the
 # wave-efficiency pick) and 0.969 / 0.961 / 0.966 / 0.956x (128x192 s4 epi); at K = 8192 it lost to both (0.93-0.97x).
-SM90A_LONG_K = TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_k=16384)
-# It stays ahead of cuBLAS's tile shape: H200, two runs, cuBLAS and the configs timed in interleaved rounds
+# (TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_k=16384).) It stayed ahead of cuBLAS's tile shape: H200, two runs, cuBLAS and the configs timed in interleaved rounds
 # (bench/results/2026-12-02-h200-gemm-sm90a-jit-longk{,-run2}.json; K = 16384..28672, 5 shapes x fp16/bf16 x NT/NN):
 # geomean 0.985 / 0.981x cuBLAS vs 0.980 / 0.978x for 256 x 128 tiles with A multicast over clusters of 2 (4 stages),
 # 0.979 / 0.976x without the multicast, 0.979 / 0.976x for 128 x 256 with B multicast. At K = 8192
@@ -169,13 +181,11 @@ GEMV = TileConfig(16, 64, 128, 8, 128, swizzle=0, max_m=16)
 
 # Preference order within each (dtype, layout) group: the first (config, lowering) that admits M and K and runs on the
 # device wins. M <= 16 takes the GEMV tile where its shared memory fits; small M the sm90a small tiles on sm_90a and
-# the sm80 small tile elsewhere (more blocks than the large tiles); otherwise sm_90a takes its long-K kernel for
-# K >= 16384 and its TMA/wgmma pick group below that.
+# the sm80 small tile elsewhere (more blocks than the large tiles); otherwise sm_90a takes its TMA/wgmma pick group.
 SCHEDULE = (
     (GEMV, "sm80"),
     *((c, "sm90a") for c in SM90A_SMALL_M),
     (SMALL_M, "sm80"),
-    (SM90A_LONG_K, "sm90a"),
     *((c, "sm90a") for c in SM90A_CONFIGS),
     *((c, "sm80") for c in CONFIGS if c is not SMALL_M),
 )
@@ -193,7 +203,8 @@ class GemmVariant(VariantBase):
         M, N, K = (T.symbolic(d) for d in DIMS)
         return matmul(M, N, K, c.block_m, c.block_n, c.block_k, dtype=self.dtype, trans_b=self.trans_b,
                       num_stages=c.stages, threads=c.threads, swizzle=c.swizzle, persistent=c.persistent,
-                      smem_epilogue=c.smem_epilogue, stream_k=c.stream_k)
+                      smem_epilogue=c.smem_epilogue, stream_k=c.stream_k, epilogue_n=c.epilogue_n,
+                      epilogue_buffers=c.epilogue_buffers)
 
     def cpp_fields(self) -> list[str]:
         c = self.config
@@ -204,6 +215,7 @@ class GemmVariant(VariantBase):
 def _name(dtype: str, trans_b: bool, c: TileConfig, lowering: str) -> str:
     return (f"gemm_{_DTYPES[dtype][0]}_{'nt' if trans_b else 'nn'}_{c.block_m}x{c.block_n}x{c.block_k}"
             f"_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}{'_epi' if c.smem_epilogue else ''}"
+            f"{f'{c.epilogue_n}x{c.epilogue_buffers}' if c.smem_epilogue and c.epilogue_n else ''}"
             f"{f'_mink{c.min_k}' if c.min_k else ''}{'_sk' if c.stream_k else ''}_{lowering}")
 
 

@@ -194,8 +194,8 @@ def test_table_with_tensor_maps_matches_the_jit(tmp_path: Path, monkeypatch) -> 
         pytest.skip("needs g++")
     fams = load_catalogue(ROOT / "kernels", ["gemm"])
     gemm_fam = fams[0]
-    names = ["gemm_f16_nn_64x64x64_s4_t128_sm80", "gemm_f16_nn_128x256x64_s3_t256_persistent_epi_sm90a",
-             "gemm_bf16_nt_128x256x64_s3_t256_persistent_epi_sm90a"]
+    names = ["gemm_f16_nn_64x64x64_s4_t128_sm80", "gemm_f16_nn_128x256x64_s4_t256_persistent_epi64x2_sm90a",
+             "gemm_bf16_nt_128x256x64_s4_t256_persistent_epi64x2_sm90a"]
     gemm_fam.variants = [v for v in gemm_fam.variants if v.name in names]
     gen = tmp_path / "gen"
     for v in gemm_fam.variants:
@@ -208,7 +208,7 @@ def test_table_with_tensor_maps_matches_the_jit(tmp_path: Path, monkeypatch) -> 
     assert {p.variant.name: [t.arch for t in p.archs] for p in planned} == {
         names[0]: ["sm_80", "sm_90a"], names[1]: ["sm_90a"], names[2]: ["sm_90a"]}
     text = table(planned, gen, "80;90a")
-    assert "static void tmap_gemm_f16_nn_128x256x64_s3_t256_persistent_epi_sm90a_1(" in text
+    assert "static void tmap_gemm_f16_nn_128x256x64_s4_t256_persistent_epi64x2_sm90a_1(" in text
     assert text.count(", true},") == 2  # KernelInfo.persistent of the sm90a rows (the default false elsewhere)
     main = tmp_path / "main.cpp"
     main.write_text('#include "kernel_info.h"\n#include "table.inc"\n#include <cstdio>\n'
@@ -358,18 +358,17 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
                        for t in p.archs}
             assert covered == {"sm_80", "sm_86", "sm_89", "sm_90a", "sm_100a", "sm_120"}
             # Preference: the GEMV tile (M <= 16; sm80 lowering, 160 KiB: sm_80/90a/100a only), the sm90a small-M
-            # tiles (M <= 64, M <= 128), the small-M sm80 tile, the sm90a long-K kernel (K >= 16384), then the sm90a
-            # TMA/wgmma kernels (two tile widths, picked per problem by wave efficiency), then the sm80 large tiles.
-            assert [p.variant.lowering for p in rows] == ["sm80", "sm90a", "sm90a", "sm80", "sm90a", "sm90a", "sm90a",
-                                                          "sm80"]
-            assert [p.variant.config.max_m for p in rows] == [16, 64, 128, 128, 0, 0, 0, 0]
-            assert [p.variant.config.min_k for p in rows] == [0, 0, 0, 0, 16384, 0, 0, 0]
-            assert [p.variant.config.pick for p in rows] == [0, 0, 0, 0, 0, 1, 1, 0]
+            # tiles (M <= 64, M <= 128), the small-M sm80 tile, then the sm90a TMA/wgmma kernels (two tile widths,
+            # picked per problem by wave efficiency), then the sm80 large tiles.
+            assert [p.variant.lowering for p in rows] == ["sm80", "sm90a", "sm90a", "sm80", "sm90a", "sm90a", "sm80"]
+            assert [p.variant.config.max_m for p in rows] == [16, 64, 128, 128, 0, 0, 0]
+            assert [p.variant.config.min_k for p in rows] == [0] * 7
+            assert [p.variant.config.pick for p in rows] == [0, 0, 0, 0, 1, 1, 0]
             assert [t.arch for t in rows[0].archs] == ["sm_80", "sm_90a", "sm_100a"]
             assert any(f"{rows[0].variant.name} x sm_86: needs 163840 bytes of shared memory" in s for s in skipped)
             assert all([t.arch for t in p.archs] == ["sm_90a"] for p in rows[1:3])
-            sm90a = rows[5]
-            assert sm90a.variant.name.endswith("_128x256x64_s3_t256_persistent_epi_sm90a") and sm90a.variant.archs == ("sm_90a",)
+            sm90a = rows[4]
+            assert sm90a.variant.name.endswith("_128x256x64_s4_t256_persistent_epi64x2_sm90a") and sm90a.variant.archs == ("sm_90a",)
             assert [t.arch for t in sm90a.archs] == ["sm_90a"] and sm90a.ptx is None
             assert any(f"{sm90a.variant.name} x sm_80: its sm90a lowering does not run" in s for s in skipped)
     assert gemm.select(16, "float16", True).config.max_m == 16
@@ -378,16 +377,15 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
     assert gemm.select(16, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_16x64x128_s8_t128_sm80"
     assert gemm.select(17, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_64x64x128_s6_t128_sm90a"
     assert gemm.select(128, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_128x64x64_s8_t256_sm90a"
-    # K >= 16384 (and M > 128): the long-K row; M <= 128 keeps the small-M rows
+    # long K takes the pick group too; M <= 128 keeps the small-M rows
     assert gemm.select(4096, "bfloat16", False, N=8192, K=16384).name == \
-        "gemm_bf16_nn_128x256x64_s4_t256_persistent_mink16384_sm90a"
-    assert gemm.select(4096, "bfloat16", False, N=8192, K=16376).name.endswith("_persistent_epi_sm90a")
+        "gemm_bf16_nn_128x256x64_s4_t256_persistent_epi64x2_sm90a"
     assert gemm.select(128, "bfloat16", False, N=8192, K=65536).config.max_m == 128
     assert gemm.select(17, "float16", True, cc=(8, 0)).name == "gemm_f16_nt_64x64x64_s4_t128_sm80"
-    assert gemm.select(4096, "bfloat16", False, N=4096).name == "gemm_bf16_nn_128x256x64_s3_t256_persistent_epi_sm90a"
+    assert gemm.select(4096, "bfloat16", False, N=4096).name == "gemm_bf16_nn_128x256x64_s4_t256_persistent_epi64x2_sm90a"
     # wave efficiency: 8192^3 fills 20.8 waves of 132 SMs with 128x192 tiles (99%), 15.5 with 128x256 (97%)
     assert gemm.select(8192, "float16", True, N=8192).name == "gemm_f16_nt_128x192x64_s4_t256_persistent_epi_sm90a"
-    assert gemm.select(8192, "float16", True, N=8192, sm_count=128).name.endswith("_128x256x64_s3_t256_persistent_epi_sm90a")
+    assert gemm.select(8192, "float16", True, N=8192, sm_count=128).name.endswith("_128x256x64_s4_t256_persistent_epi64x2_sm90a")
     assert abs(gemm.wave_efficiency(gemm.SM90A_CONFIGS[0], 8192, 8192, 132) - 2048 / 2112) < 1e-12
     assert gemm.wave_efficiency(gemm.SM90A_CONFIGS[1], 0, 8192, 132) == 1.0
     assert gemm.select(4096, "bfloat16", False, cc=(9, 0)).lowering == "sm90a"
