@@ -135,6 +135,14 @@ EPI_CHUNK_CONFIGS = [_CAT, _C192, dict(_CAT, num_stages=4, epilogue_n=128), dict
 # The same at M = 128: the catalogue's 128 x 64 x 64 s8 against 32-deep K steps in 12 and 16 stages.
 M128_BK32_CONFIGS = [dict(_M128, block_K=64, num_stages=8), dict(_M128, block_K=32, num_stages=16),
                      dict(_M128, block_K=32, num_stages=12)]
+# M = 128 the way cuBLAS's nvjet 128x64_64x8_1x2 kernel reads (in cuBLAS's column-major terms: 128 columns of C by 64
+# rows, clusters of 2 along M): 64 x 128 tiles, two tile rows sharing B's tile by TMA multicast (cluster_m=2), so B
+# crosses L2 once and A's 2 MiB is read by 64 blocks of a row instead of 128; against the catalogue's 128 x 64 s8,
+# the same tiles without the cluster, and 128 x 128 s6 (64 blocks).
+_M64N128 = dict(block_M=64, block_N=128, block_K=64, num_stages=8, threads=128, swizzle=8)
+M128_CLUSTER_CONFIGS = [dict(_M128, block_K=64, num_stages=8), dict(_M64N128, cluster_m=2), _M64N128,
+                        dict(_M64N128, block_K=128, num_stages=4, cluster_m=2),
+                        dict(_M128, block_N=128, block_K=64, num_stages=6)]
 
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
@@ -148,6 +156,7 @@ CONFIG_SETS = {
     "cublas-like": (CUBLAS_LIKE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "bk32": (BK32_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "epi-chunk": (EPI_CHUNK_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
+    "m128-cluster": (M128_CLUSTER_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
     "m128-bk32": (M128_BK32_CONFIGS, lambda i: M128_CHECK_SHAPES, M128_BENCH_SHAPES, "tbps"),
     "longk": (LONG_K_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES + [(1000, 1032, 16400)], LONG_K_BENCH_SHAPES, "tflops"),
 }

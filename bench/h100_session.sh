@@ -14,6 +14,7 @@
 #     exp4       GEMM tiles with 32-deep K steps in deeper rings (large shapes and M = 128)
 #     exp5       GEMM with C staged in column chunks and one more pipeline stage
 #     exp6       d128 attention with the P fragment double-buffered (source edit experiment)
+#     exp7       M = 128 GEMM with 64 x 128 tiles in clusters of 2 (B multicast)
 #     jitgpu     tests/gpu/test_sm90a_gemm_gpu.py through the JIT (tilec from the tree)
 #     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
 #     exp3       M = 128 GEMM tiles (the descriptor A/B of 2026-12-02 is recorded in bench/results/)
@@ -90,6 +91,9 @@ for stage in "$@"; do
     exp6)  # d128 attention with P double-buffered (a source edit: bench/attention_p_double_buffer.py)
       step attn_pdb timeout 300 python3 bench/attention_sm90_jit.py "$OUT/attn_pdb.json" all float16,bfloat16 128 \
         full p-double-buffer ;;
+    exp7)  # M = 128 GEMM tiles as cuBLAS reads them (64 x 128, clusters of 2 sharing B)
+      step gemm_m128_cluster timeout 150 python3 bench/gemm_sm90_jit.py "$OUT/gemm_m128_cluster.json" all \
+        float16,bfloat16 m128-cluster ;;
     jitgpu)  # tilec's own sm_90a GEMM GPU tests (JIT: clusters, persistent tiles, TMA stores, both tile widths)
       step jit_gpu_tests timeout 300 python3 -m pytest -q -p no:cacheprovider tests/gpu/test_sm90a_gemm_gpu.py ;;
     reliab)
