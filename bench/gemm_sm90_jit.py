@@ -138,11 +138,13 @@ M128_BK32_CONFIGS = [dict(_M128, block_K=64, num_stages=8), dict(_M128, block_K=
 # M = 128 the way cuBLAS's nvjet 128x64_64x8_1x2 kernel reads (in cuBLAS's column-major terms: 128 columns of C by 64
 # rows, clusters of 2 along M): 64 x 128 tiles, two tile rows sharing B's tile by TMA multicast (cluster_m=2), so B
 # crosses L2 once and A's 2 MiB is read by 64 blocks of a row instead of 128; against the catalogue's 128 x 64 s8,
-# the same tiles without the cluster, and 128 x 128 s6 (64 blocks).
+# the same tiles without the cluster, and 128 x 128 s6 (64 blocks; and split-K by two on 128 blocks).
 _M64N128 = dict(block_M=64, block_N=128, block_K=64, num_stages=8, threads=128, swizzle=8)
 M128_CLUSTER_CONFIGS = [dict(_M128, block_K=64, num_stages=8), dict(_M64N128, cluster_m=2), _M64N128,
                         dict(_M64N128, block_K=128, num_stages=4, cluster_m=2),
-                        dict(_M128, block_N=128, block_K=64, num_stages=6)]
+                        dict(_M128, block_N=128, block_K=64, num_stages=6),
+                        # split-K by two: 64 tiles of 128 x 128 on 128 blocks (stream-K with 2 x tiles blocks)
+                        dict(_M128, block_N=128, block_K=64, num_stages=6, persistent=True, stream_k=True)]
 
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {

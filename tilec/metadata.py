@@ -73,7 +73,9 @@ class LaunchSpec:
     workspace_per_block: > 0 for a stream-K kernel (T.annotate_persistent(stream_k=True)): it takes one more
           parameter after the tensor maps, a pointer to a workspace of workspace_bytes(blocks launched) bytes whose
           first stream_k_flag_bytes(blocks) bytes are zero before the first launch (the kernel leaves them zero).
-          One workspace per stream: two launches that may run at the same time must not share one.
+          One workspace per stream: two launches that may run at the same time must not share one. With at most
+          half as many tiles as the device holds blocks, a stream-K launch starts 2 x tiles blocks and splits every
+          tile's k-loop between blocks 2t and 2t + 1 (split-K by two; tilec::stream_k_plan).
     """
 
     entry: str
@@ -97,7 +99,10 @@ class LaunchSpec:
         kernel at once (SMs x resident; the rule above). A non-persistent launch is `grid` itself."""
         if not self.persistent:
             return tuple(grid)
-        n = min(grid[0] * grid[1] * grid[2], max(max_blocks, 1))
+        tiles = grid[0] * grid[1] * grid[2]
+        n = min(tiles, max(max_blocks, 1))
+        if self.workspace_per_block and 0 < 2 * tiles <= max_blocks:
+            n = 2 * tiles  # stream-K with fewer tiles than the device holds: every tile split between two blocks
         size = self.cluster[0] * self.cluster[1] * self.cluster[2]
         return (max(n // size, 1) * size if size > 1 else n, 1, 1)
 

@@ -81,6 +81,16 @@ int main() {
     if (check(tc[0], tc[1], 132)) return 1;
     ++cases;
   }
+  // split-K by two (2 x tiles blocks): M = 128 x N = 8192 with 128x128 tiles, and odd k-step counts
+  const int halves[][2] = {{64, 128}, {64, 127}, {33, 3}, {1, 2}};
+  for (const auto& tc : halves) {
+    const tilec::StreamKPlan p = tilec::stream_k_plan(tc[0], tc[1], 1, 2 * tc[0], tc[0], 1);
+    if (p.dp_tiles != 0 || p.sk_begin != tc[1] / 2 || p.sk_end != tc[1])
+      return std::printf("FAIL: tiles=%d iters=%d not split in two (dp %d, range %d..%d)\n", tc[0], tc[1], p.dp_tiles,
+                         p.sk_begin, p.sk_end), 1;
+    if (check(tc[0], tc[1], 2 * tc[0])) return 1;
+    ++cases;
+  }
   // whole tiles only when the stream-K k-steps would overflow an int
   const tilec::StreamKPlan p = tilec::stream_k_plan(300, 20000000, 0, 132, 300, 1);
   if (p.dp_tiles != 300) return std::printf("FAIL: no int-overflow guard (dp_tiles %d)\n", p.dp_tiles), 1;

@@ -59,6 +59,10 @@ def test_launch_metadata_asks_for_a_workspace() -> None:
     assert KernelMetadata.from_json(meta.to_json()) == meta
     plain = gemm(persistent=True, smem_epilogue=True).metadata.launches[0]
     assert plain.workspace_per_block == 0 and plain.workspace_bytes(132) == 0
+    # small problems: 2 x tiles blocks (split-K by two) when they fit, else one block per tile
+    assert spec.launch_grid((32, 1, 1), 132) == (64, 1, 1) and plain.launch_grid((32, 1, 1), 132) == (32, 1, 1)
+    assert spec.launch_grid((64, 1, 1), 132) == (128, 1, 1) and spec.launch_grid((67, 1, 1), 132) == (67, 1, 1)
+    assert spec.launch_grid((32, 32, 1), 132) == (132, 1, 1)
     assert "stream-K" in gemm(persistent=True, stream_k=True, num_stages=4).show()
 
 

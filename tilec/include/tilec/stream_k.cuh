@@ -6,7 +6,8 @@
  *        hybrid).
  *
  * Work: `tiles` output tiles of `iters` k-iterations each, `ctas` blocks. With tiles % ctas == 0 (or one tile per
- * block, or iters <= 1) every tile is whole (data-parallel, DP). Otherwise the last rem + ctas tiles
+ * block, or iters <= 1) every tile is whole (data-parallel, DP); with ctas == 2 x tiles every tile is split in two
+ * (split-K: block 2t the first half, 2t + 1 the rest; the launcher starts that many blocks for small problems). Otherwise the last rem + ctas tiles
  * (rem = tiles % ctas) are stream-K (SK) tiles: their rem + ctas tiles * iters k-iterations, laid out tile after
  * tile, are cut into ctas contiguous ranges of equal length (+-1), block b taking [S*b/ctas, S*(b+1)/ctas). A block
  * first walks its DP tiles (b, b + ctas, ...), then its range, one unit per tile it touches: (tile, lo, n) = the
@@ -68,7 +69,9 @@ TILEC_HOST_DEVICE StreamKPlan stream_k_plan(int tiles, int iters, int cta, int c
     StreamKPlan p;
     p.iters = iters, p.cta = cta, p.ctas = ctas, p.gx = gx, p.gy = gy;
     const int rem = ctas > 0 ? tiles % ctas : 0;
-    int sk_tiles = (rem == 0 || iters <= 1 || tiles <= ctas) ? 0 : rem + ctas;
+    // Fewer tiles than blocks: split-K by two when the launch has exactly 2 x tiles blocks (tile t's halves in blocks
+    // 2t and 2t + 1, so a tile still spans two blocks at most); otherwise whole tiles.
+    int sk_tiles = iters <= 1 ? 0 : tiles < ctas ? (ctas == 2 * tiles ? tiles : 0) : rem == 0 ? 0 : rem + ctas;
     if (static_cast<long long>(sk_tiles) * iters > 0x7fffffffLL) sk_tiles = 0;
     p.dp_tiles = tiles - sk_tiles;
     p.sk_total = sk_tiles * iters;
