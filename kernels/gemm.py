@@ -152,7 +152,14 @@ SM90A_CONFIGS = (TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, sm
 # 128 x 8192 x 8192): 128x64x64 with 8 stages 0.931 / 0.960 / 0.949 / 0.960x cuBLAS vs 0.907-0.926x for 128x64x128 s4
 # (the same bytes in flight in shorter steps); A multicast over clusters of 2 / 4 tile columns was slower (0.88-0.93x,
 # 0.60-0.62x).
-SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(128, 64, 64, 8, 256, max_m=128))
+# 64 < M <= 128 now takes 64 x 128 tiles (one consumer warpgroup, 8 stages of 64-deep K; two tile rows at M = 128,
+# 128 blocks at N = 8192), the shape cuBLAS's nvjet 128x64_64x8_1x2 kernel reads in its column-major terms: H200, one
+# run, interleaved with cuBLAS (bench/results/2026-12-02-h200-gemm-sm90a-jit-m128-cluster.json; fp16 NT / NN, bf16
+# NT / NN): M = 128 0.961 / 0.923 / 0.983 / 0.946x vs 0.927 / 0.910 / 0.936 / 0.929x for 128 x 64 s8; M = 96
+# 0.919-0.928x vs 0.720-0.760x. With clusters of 2 tile rows sharing B by TMA multicast (cuBLAS's 1x2): 0.954 / 0.942 /
+# 0.982 / 0.943x at M = 128 but 0.81-0.86x at M = 64; 128 x 128 tiles (64 blocks) 0.63-0.73x, split in two by
+# stream-K (128 blocks) 0.81-0.85x.
+SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(64, 128, 64, 8, 128, max_m=128))
 # Long K (K >= 16384) had its own row until the chunked epilogue gave the pick group's 128 x 256 tile 4 stages too
 # (it measured 0.997-1.024x at 4096 x 8192 x 28672, where this one had 0.96-0.98x): 4 stages and no TMA-store tile (its
 # 64 KiB held a fourth stage); the epilogue is a small share of a long tile. H200 (bench/results/2026-12-02-h200-gemm-sm90a-jit-desc.json, same run) at 4096 x 8192 x 28672, fp16

@@ -376,7 +376,7 @@ def test_real_catalogue_plans_the_release_matrix() -> None:
     assert gemm.select(129, "float16", True, cc=(9, 0)).name.endswith("_persistent_epi_sm90a")
     assert gemm.select(16, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_16x64x128_s8_t128_sm80"
     assert gemm.select(17, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_64x64x128_s6_t128_sm90a"
-    assert gemm.select(128, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_128x64x64_s8_t256_sm90a"
+    assert gemm.select(128, "float16", True, cc=(9, 0)).name == "gemm_f16_nt_64x128x64_s8_t128_sm90a"
     # long K takes the pick group too; M <= 128 keeps the small-M rows
     assert gemm.select(4096, "bfloat16", False, N=8192, K=16384).name == \
         "gemm_bf16_nn_128x256x64_s4_t256_persistent_epi64x2_sm90a"

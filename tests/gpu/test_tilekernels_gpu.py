@@ -236,7 +236,7 @@ def test_sm90a_rows_are_usable_and_carry_tensor_maps(tk, torch):
     ks = {k["name"]: k for k in tk.kernels()}
     for n in names:
         k = ks[n]
-        n_maps = 3 if n.endswith("_epi_sm90a") else 2  # A, B; C with the TMA-store epilogue
+        n_maps = 3 if "_persistent_epi" in n else 2  # A, B; C with the TMA-store epilogue (_epi, _epi64x2)
         # One consumer warpgroup per 64 rows of the tile plus the producer warpgroup.
         assert k["archs"] == ["sm_90a"] and k["threads"] == 128 * (k["block"][0] // 64 + 1), k
         assert [m["tensor"] for m in k["tensor_maps"]] == list(range(n_maps)), k
