@@ -1,5 +1,5 @@
 """The small-M GEMM variants: the M <= 16 GEMV tile (kernels/gemm.py GEMV: 16-row mma.sync tiles, sm80 lowering)
-and the sm_90a ones (SM90A_SMALL_M: the TMA/wgmma lowering with 64-column tiles and deep pipelines of K tiles). They build without spills or local memory (the sm_90a ones with HGMMA and TMA loads in the SASS); the
+and the sm_90a ones (SM90A_SMALL_M: the TMA/wgmma lowering with narrow tiles (64 x 64, 64 x 128) and deep pipelines of K tiles). They build without spills or local memory (the sm_90a ones with HGMMA and TMA loads in the SASS); the
 dispatch rule takes the GEMV tile for M <= 16 where its shared memory fits, the sm_90a ones for M <= 128 on compute
 capability 9.0 only (other devices keep the sm80 small tile); their tile programs compute the product on ragged
 small shapes (interpreter vs float64)."""
