@@ -47,6 +47,8 @@ def matmul(M, N, K, block_M=128, block_N=128, block_K=32, dtype="float16", out_d
     chunk = epilogue_n or block_N
     if block_N % chunk:
         raise ValueError(f"matmul: epilogue_n={epilogue_n} must divide block_N={block_N}")
+    if epilogue_buffers not in (1, 2):
+        raise ValueError(f"matmul: epilogue_buffers={epilogue_buffers}; expected 1 or 2 chunk tiles")
     chunks = tuple(range(block_N // chunk))
 
     @T.prim_func
@@ -141,10 +143,10 @@ CONFIGS = (
 SM90A_CONFIGS = (TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, smem_epilogue=True, pick=1,
                             epilogue_n=64, epilogue_buffers=2),
                  TileConfig(128, 192, 64, 4, 256, swizzle=8, persistent=True, smem_epilogue=True, pick=1))
-# Small M on sm_90a (memory-bound: streaming B dominates): the same TMA/wgmma lowering with narrow 64-column tiles
-# (128 blocks at N = 8192) and a deep pipeline of 128-deep K tiles, so each SM keeps 64-96 KiB of B in flight (the
-# sm80 small tile: 24 KiB). One block per SM (194 KiB smem); TMA zero-fills the A rows past M without reading them.
-# M <= 64: one consumer warpgroup, 6 stages; M <= 128: two, 4 stages (one block row, so B is read once).
+# Small M on sm_90a (memory-bound: streaming B dominates): the same TMA/wgmma lowering with narrow tiles and deep
+# pipelines, so each SM keeps 64-128 KiB of B in flight (the sm80 small tile: 24 KiB). One block per SM (~194 KiB
+# smem); TMA zero-fills the A rows past M without reading them. M <= 64: 64 x 64 x 128, 6 stages; 64 < M <= 128:
+# 64 x 128 x 64, 8 stages (both one consumer warpgroup). History of the M <= 128 row below.
 # H100 (bench/results/2026-11-23-h100-gemm-sm90a-jit-small-m.json, ratio to cuBLAS in the same run, fp16/bf16 x NN/NT):
 # 64x64x128 s6 at M = 1 / 16 / 64: 0.937-0.958x / 0.953-0.958x / 0.98-1.00x; 128x64x128 s4 at M = 128: 0.977-0.987x;
 # the sm80 small tile 0.79-0.90x in that run.
@@ -160,17 +162,19 @@ SM90A_CONFIGS = (TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, sm
 # 0.982 / 0.943x at M = 128 but 0.81-0.86x at M = 64; 128 x 128 tiles (64 blocks) 0.63-0.73x, split in two by
 # stream-K (128 blocks) 0.81-0.85x.
 SM90A_SMALL_M = (TileConfig(64, 64, 128, 6, 128, max_m=64), TileConfig(64, 128, 64, 8, 128, max_m=128))
-# Long K (K >= 16384) had its own row until the chunked epilogue gave the pick group's 128 x 256 tile 4 stages too
-# (it measured 0.997-1.024x at 4096 x 8192 x 28672, where this one had 0.96-0.98x): 4 stages and no TMA-store tile (its
-# 64 KiB held a fourth stage); the epilogue is a small share of a long tile. H200 (bench/results/2026-12-02-h200-gemm-sm90a-jit-desc.json, same run) at 4096 x 8192 x 28672, fp16
-# NT/NN, bf16 NT/NN: 0.984 / 0.981 / 0.961 / 0.966x cuBLAS vs 0.947 / 0.938 / 0.934 / 0.930x (128x256 s3 epi, the
-# wave-efficiency pick) and 0.969 / 0.961 / 0.966 / 0.956x (128x192 s4 epi); at K = 8192 it lost to both (0.93-0.97x).
-# (TileConfig(128, 256, 64, 4, 256, swizzle=8, persistent=True, min_k=16384).) It stayed ahead of cuBLAS's tile shape: H200, two runs, cuBLAS and the configs timed in interleaved rounds
-# (bench/results/2026-12-02-h200-gemm-sm90a-jit-longk{,-run2}.json; K = 16384..28672, 5 shapes x fp16/bf16 x NT/NN):
-# geomean 0.985 / 0.981x cuBLAS vs 0.980 / 0.978x for 256 x 128 tiles with A multicast over clusters of 2 (4 stages),
-# 0.979 / 0.976x without the multicast, 0.979 / 0.976x for 128 x 256 with B multicast. At K = 8192
-# (bench/results/2026-12-02-h200-gemm-sm90a-jit-cublas-like.json) the 256 x 128 tiles lost to the catalogue's
-# widths everywhere (geomean 0.919-0.954x vs 0.949x / 0.956x), B multicast on 128 x 256 tied (0.953x).
+# Long K (K >= 16384) had its own row until the chunked epilogue gave the pick group's 128 x 256 tile 4 stages too (it
+# measured 0.997-1.024x at 4096 x 8192 x 28672, where this one had 0.96-0.98x): 4 stages and no TMA-store tile (its 64
+# KiB held a fourth stage); the epilogue is a small share of a long tile. H200
+# (bench/results/2026-12-02-h200-gemm-sm90a-jit-desc.json, same run) at 4096 x 8192 x 28672, fp16 NT/NN, bf16 NT/NN:
+# 0.984 / 0.981 / 0.961 / 0.966x cuBLAS vs 0.947 / 0.938 / 0.934 / 0.930x (128x256 s3 epi, the wave-efficiency pick)
+# and 0.969 / 0.961 / 0.966 / 0.956x (128x192 s4 epi); at K = 8192 it lost to both (0.93-0.97x). (TileConfig(128, 256,
+# 64, 4, 256, swizzle=8, persistent=True, min_k=16384).) It stayed ahead of cuBLAS's tile shape: H200, two runs,
+# cuBLAS and the configs timed in interleaved rounds (bench/results/2026-12-02-h200-gemm-sm90a-jit-longk{,-run2}.json;
+# K = 16384..28672, 5 shapes x fp16/bf16 x NT/NN): geomean 0.985 / 0.981x cuBLAS vs 0.980 / 0.978x for 256 x 128 tiles
+# with A multicast over clusters of 2 (4 stages), 0.979 / 0.976x without the multicast, 0.979 / 0.976x for 128 x 256
+# with B multicast. At K = 8192 (bench/results/2026-12-02-h200-gemm-sm90a-jit-cublas-like.json) the 256 x 128 tiles
+# lost to the catalogue's widths everywhere (geomean 0.919-0.954x vs 0.949x / 0.956x), B multicast on 128 x 256 tied
+# (0.953x).
 # Stream-K (TileConfig.stream_k, T.annotate_persistent(stream_k=True)) is in none of these: H200 JIT, one run
 # (bench/results/2026-12-02-h200-gemm-sm90a-jit-streamk.json), each of the three sm90a tiles above with / without it,
 # geomean over TARGETS.md's large shapes: 0.864 vs 0.966x cuBLAS (128x256 s3), 0.880 vs 0.954x (128x192 s4), 0.858 vs

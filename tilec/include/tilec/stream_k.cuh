@@ -7,12 +7,12 @@
  *
  * Work: `tiles` output tiles of `iters` k-iterations each, `ctas` blocks. With tiles % ctas == 0 (or one tile per
  * block, or iters <= 1) every tile is whole (data-parallel, DP); with ctas == 2 x tiles every tile is split in two
- * (split-K: block 2t the first half, 2t + 1 the rest; the launcher starts that many blocks for small problems). Otherwise the last rem + ctas tiles
- * (rem = tiles % ctas) are stream-K (SK) tiles: their rem + ctas tiles * iters k-iterations, laid out tile after
- * tile, are cut into ctas contiguous ranges of equal length (+-1), block b taking [S*b/ctas, S*(b+1)/ctas). A block
- * first walks its DP tiles (b, b + ctas, ...), then its range, one unit per tile it touches: (tile, lo, n) = the
- * tile's k-iterations lo .. lo + n - 1. Each range holds at least one tile's iterations (rem + ctas >= ctas), so a
- * tile is split between at most two blocks.
+ * (split-K: block 2t the first half, 2t + 1 the rest; the launcher starts that many blocks for small problems).
+ * Otherwise the last rem + ctas tiles (rem = tiles % ctas) are stream-K (SK) tiles: their rem + ctas tiles * iters
+ * k-iterations, laid out tile after tile, are cut into ctas contiguous ranges of equal length (+-1), block b taking
+ * [S*b/ctas, S*(b+1)/ctas). A block first walks its DP tiles (b, b + ctas, ...), then its range, one unit per tile
+ * it touches: (tile, lo, n) = the tile's k-iterations lo .. lo + n - 1. Each range holds at least one tile's
+ * iterations (rem + ctas >= ctas), so a tile is split between at most two blocks.
  *
  * Fixup: a unit that starts inside its tile (lo > 0) is the first unit of its block's range and the only one of the
  * block that does; it stores its accumulators in the block's workspace slot and raises the block's flag, and the
