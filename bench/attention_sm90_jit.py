@@ -89,13 +89,33 @@ CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (
 # The catalogue's d128 non-causal kernel with P double-buffered across an unrolled-by-2 loop (the P.V wgmma's register
 # operand is no longer overwritten while it runs: bench/attention_p_double_buffer.py), one tile per block and
 # persistent, against the catalogue's.
-_ONE = _as_cfg(SM90A_CONFIGS[(128, False)][0])
+_ONE = _as_cfg(SM90A_CONFIGS[(128, False)][-1])  # one tile per block (the 4k-16k row)
 _PERS = _ONE[:4] + (True,) + _ONE[5:]
 P_DOUBLE_BUFFER = {128: [_ONE, _ONE + ((("source_edit", "p_double_buffer"),),), _PERS,
                          _PERS + ((("source_edit", "p_double_buffer"),),)]}
-CONFIG_SETS = {"default": CONFIGS, "p-double-buffer": P_DOUBLE_BUFFER, "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL,
-               "wide-causal": WIDE_CAUSAL, "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL,
-               "pingpong-overlap": PINGPONG_OVERLAP, "one-tile-epi": ONE_TILE_EPI, "fast-math": FAST_MATH}
+# The persistent hand-off from tile to tile (the producer loads the next tile's Q after its first K tile; a scheduled
+# loop releases Q before its epilogue iteration): the catalogue's persistent variants and the d128 one-tile kernel
+# against its persistent twin; run from this tree and from an older one (the "ab" stage) to see what it moved.
+HANDOFF = {d: list(dict.fromkeys(_as_cfg(c) for causal in (False, True) for c in SM90A_CONFIGS[(d, causal)]
+                                 if c.persistent)) for d in (64, 128, 256)}
+HANDOFF[128] = [_ONE, _PERS] + [c for c in HANDOFF[128] if c != _PERS]
+_E = lambda c, e: c + ((("source_edit", e),),)  # noqa: E731 - config c with the bench source edit(s) e ("a+b")
+# FA3's register split (producer warpgroup 24, consumers 240 instead of 40 / 232), one tile per block and persistent.
+REGS_240 = {128: [_ONE, _E(_ONE, "regs_24_240"), _PERS, _E(_PERS, "regs_24_240")]}
+# Why the persistent d128 kernel is slower than one tile per block even at S = 16k: the same persistent code launched
+# with one block per tile (its tile loop runs once), beside the register split of REGS_240.
+PERSISTENT_GRID = {128: [_ONE, _PERS, _PERS + ((("launch", "logical"),),), REGS_240[128][1], REGS_240[128][3]]}
+# Where ptxas puts the wait for P.V in the main loop (it follows the K-stage release): the K release pinned below the
+# softmax (bench/attention_release_order.py) with and without the register split, persistent and one tile per block.
+RELEASE_ORDER = {128: [_ONE, _PERS, _E(_PERS, "regs_24_240"), _E(_PERS, "k_release_after_max"),
+                       _E(_PERS, "k_release_after_max+regs_24_240"), _E(_ONE, "k_release_after_max")]}
+CONFIG_SETS = {
+    "default": CONFIGS, "persistent-grid": PERSISTENT_GRID, "release-order": RELEASE_ORDER,
+    "p-double-buffer": P_DOUBLE_BUFFER, "handoff": HANDOFF, "regs-240": REGS_240,
+    "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL, "wide-causal": WIDE_CAUSAL,
+    "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL, "pingpong-overlap": PINGPONG_OVERLAP,
+    "one-tile-epi": ONE_TILE_EPI, "fast-math": FAST_MATH
+}
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
 CHECKS = [(2, 128, 128, 4, 4), (1, 77, 1033, 8, 2), (2, 333, 77, 4, 1), (1, 1, 300, 4, 4), (3, 513, 1000, 2, 2),
@@ -112,12 +132,13 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
     overlap = cfg[7] if len(cfg) > 7 else False
     # cfg[8]: nvcc flags (strings) or CompileOptions fields as (name, value) pairs, e.g. (("fast_math", False),)
     options = None
-    edit = None
+    edit = launch = None
     if len(cfg) > 8:
         opts = cfg[8]
         if opts and not isinstance(opts[0], str):
             opts = dict(opts)
             edit = opts.pop("source_edit", None)  # a bench/ source transformation (an experiment), by name
+            launch = opts.pop("launch", None)  # "logical": a persistent kernel launched with one block per tile
         options = (CompileOptions(**opts) if opts else None) if isinstance(opts, dict) else \
             CompileOptions(extra_flags=opts)
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
@@ -125,13 +146,32 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
                                      dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong,
                                      overlap=overlap),
                       target="sm_90a", options=options)
-    if edit == "p_double_buffer":
+    for name in (edit.split("+") if edit else ()):  # bench/ source transformations, applied in order
+        k._source = _edit_source(name, k.get_kernel_source())
+    if launch == "logical":  # every block runs one tile of the persistent code (its tile loop makes one trip)
+        for spec in k.metadata.launches:
+            object.__setattr__(spec, "launch_grid", lambda grid, cap: (grid[0] * grid[1] * grid[2], 1, 1))
+    elif launch is not None:
+        raise ValueError(f"unknown launch {launch!r}")
+    return k
+
+
+def _edit_source(name: str, src: str) -> str:
+    """The kernel source after the bench-only experiment `name` (ValueError for unknown names)."""
+    if name == "p_double_buffer":
         from bench.attention_p_double_buffer import double_buffer_p
 
-        k._source = double_buffer_p(k.get_kernel_source())
-    elif edit is not None:
-        raise ValueError(f"unknown source_edit {edit!r}")
-    return k
+        return double_buffer_p(src)
+    if name == "regs_24_240":  # FA3's split of the register file: producer 24, two consumer warpgroups 240
+        if "setmaxnreg_dec<40>" not in src or "setmaxnreg_inc<232>" not in src:
+            raise ValueError("regs_24_240: the kernel does not split the registers 40 / 232")
+        return src.replace("setmaxnreg_dec<40>", "setmaxnreg_dec<24>").replace("setmaxnreg_inc<232>",
+                                                                               "setmaxnreg_inc<240>")
+    if name == "k_release_after_max":
+        from bench.attention_release_order import k_release_after_max
+
+        return k_release_after_max(src)
+    raise ValueError(f"unknown source_edit {name!r}")
 
 
 def _warm(job: tuple) -> str:

@@ -19,6 +19,7 @@
 #     exp2       GEMM 128x192 / 4-stage tiles; attention with O staged in Q's tile, deeper and wider K/V tiles
 #     exp3       M = 128 GEMM tiles (the descriptor A/B of 2026-12-02 is recorded in bench/results/)
 #     ab         d128 attention from this tree and from the tree at $AB_OLD (old compiler files), alternating
+#     handoff    attention's persistent variants from this tree and from $AB_OLD, alternating (tile-to-tile hand-off)
 # TILEC_CACHE_DIR may point at a carried compile cache (.tilec_cache) so the JIT stages skip nvcc.
 #
 # The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run;
@@ -109,6 +110,16 @@ for stage in "$@"; do
             step ab_${side}_${which}_$i env -C "$dir" PYTHONPATH="$dir" timeout 150 python3 bench/attention_sm90_jit.py \
               "$OUT/ab_${side}_${which}_$i.json" bench float16,bfloat16 128 $which catalogue-$which
           done
+        done
+      done ;;
+    handoff)  # attention's persistent variants (and d128's one-tile kernel) from this tree and from $AB_OLD,
+      # alternating, twice each (this tree's first run also checks them on ragged shapes)
+      for i in 1 2; do
+        for side in new old; do
+          dir=$PWD; [ $side = old ] && dir=$AB_OLD
+          mode=bench; [ $side$i = new1 ] && mode=all
+          step ho_${side}_$i env -C "$dir" PYTHONPATH="$dir" timeout 240 python3 bench/attention_sm90_jit.py \
+            "$OUT/ho_${side}_$i.json" $mode float16,bfloat16 64,128,256 both handoff
         done
       done ;;
     *) echo "unknown stage $stage (see the header of $0)"; status=1 ;;

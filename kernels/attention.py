@@ -335,6 +335,9 @@ CONFIGS = {
 # d64: ping-pong + overlap with 128-row persistent tiles up to 2k keys (full 1k 0.909 vs 0.868, causal 0.855 vs
 # 0.832); causal beyond 8k keys one 192-row tile per block with a 3-stage ring and the O-in-Q epilogue (1.032 vs
 # 1.008 at 16k).
+# d128 non-causal up to 2k keys: persistent again (H200, 2026-12-03, six JIT runs: S=1k fp16 0.91-0.95 vs 0.86-0.89 for
+# one tile per block, bf16 0.91-0.95 vs 0.87-0.88; bench/results/2026-12-03-h200-attention-sm90a-jit-handoff-*.json,
+# -persistent-grid.json, -release-order.json); from 4k on one tile per block stays ahead (0.97-0.98 vs 0.93-0.95).
 SM90A_CONFIGS = {
     (64, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
                              max_seqlen_k=2048),
@@ -343,7 +346,9 @@ SM90A_CONFIGS = {
                             max_seqlen_k=2048),
                  TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True, max_seqlen_k=8192),
                  TileConfig(192, 128, 3, 384, smem_epilogue=True)),
-    (128, False): (TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True),),
+    (128, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
+                              max_seqlen_k=2048),
+                   TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
     (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=2048),
                   TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
     (256, False): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True),),

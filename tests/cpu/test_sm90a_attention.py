@@ -73,11 +73,28 @@ def test_persistent_prologue_load_is_released_per_tile() -> None:
     assert "released after the loop for the next tile" in notes(k) and "TMA-store epilogue (O_shared -> O" in notes(k)
     prod = src[src.index("setmaxnreg_dec"):src.index("setmaxnreg_inc")]
     assert "tilec::mbarrier_wait((&tl_pre_empty[0]), ((tl_ptile[0] % 2) ^ 1));" in prod
+    # the next tile's Q after its first K tile (the wait for Q's release does not hold up K), and also when the tile
+    # has no k-step
+    assert prod.index("&K_tmap0") < prod.index("&Q_tmap0")
+    assert "if ((k == 0)) {" in prod and "if ((n_blocks <= 0)) {" in prod
     assert "tl_ptile[0] = (tl_ptile[0] + 1);" in prod
     cons = consumer(src)
     assert "tilec::mbarrier_wait((&tl_pre[0]), (tl_ctile[0] % 2));" in cons
     assert "tilec::mbarrier_arrive_warp((&tl_pre_empty[0]));" in cons
     assert "tilec::mbarrier_init((&tl_pre_empty[0]), 8);" in src  # one arrive per consumer warp
+
+
+def test_persistent_scheduled_loop_releases_q_before_the_last_p_v() -> None:
+    """With the order/stage schedule Q is read only by stage-0 Q.K^T: released after the steady-state loop (and when
+    the tile has no k-step), ahead of the epilogue iteration's P.V, not after it."""
+    k = attn(persistent=True, smem_epilogue=True, overlap=True, pingpong=True)
+    assert "released once the last k-step's stage-0 groups are done" in notes(k)
+    cons = consumer(k.get_kernel_source())
+    rel = "tilec::mbarrier_arrive_warp((&tl_pre_empty[0]));"
+    assert cons.count(rel) == 2
+    first = cons.index(rel)
+    assert cons.index("for (int k_it") < first < cons.rindex("tilec::wgmma_gemm_rs_async")
+    assert "} else {\n" + " " * 8 + rel in cons
 
 
 def _generic_a_then_gemm_loop():

@@ -278,10 +278,14 @@ class _Emitter:
         return p.acc in reads or p.acc in writes or bool(writes & p.shared)
 
 
-def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable, pingpong: int = 0
-                       ) -> tuple[Stmt, str]:
+def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable, pingpong: int = 0,
+                       after_stage0: list | None = None) -> tuple[Stmt, str]:
     """The consumers' statements replacing `loop` (see the module docstring) and a note for `tilec show`.
-    pingpong: the number of consumer warpgroups taking turns (0: none); a turn spans an iteration's T.gemm issues."""
+    pingpong: the number of consumer warpgroups taking turns (0: none); a turn spans an iteration's T.gemm issues.
+    after_stage0: statements placed where every stage-0 group of every k-step is done, wgmmas retired (after the
+    steady-state loop, before the epilogue iteration; in place of the loop when it runs no k-step), e.g. the
+    release of a tile that only stage-0 groups read."""
+    after_stage0 = list(after_stage0 or [])
     start, n = loop.start, loop.extent
     em = _Emitter(loop, groups, rings, pingpong)
     kk = Var(fresh(f"{loop.var.name}_it"), loop.var.dtype)
@@ -297,9 +301,9 @@ def schedule_consumers(loop: For, groups: list, rings: Rings, fresh: Callable, p
     epilogue = em.iteration(late, end, loop.var, pending)
     epilogue += em.retire_all(pending, end)
     main = For(kk, simplify(binop("+", start, 1)), simplify(binop("-", n, 1)), seq(*body), "serial", loc=loop.loc)
-    code = seq(*prologue, main, *epilogue)
+    code = seq(*prologue, main, *after_stage0, *epilogue)
     if static_int(n) is None or static_int(n) <= 0:
-        code = If(simplify(binop(">", n, 0)), code, None, loop.loc)
+        code = If(simplify(binop(">", n, 0)), code, seq(*after_stage0) if after_stage0 else None, loop.loc)
     sched = "; ".join(f"group {g.index} on k-step k-{g.stage}" if g.stage else f"group {g.index}" for g in groups)
     note = (f"consumer schedule from order/stage: iteration k runs {sched}; each T.gemm waits only where a later "
             f"statement needs its result ({', '.join(overlapped) or 'none'} still running at the iteration's last "

@@ -72,7 +72,8 @@ from tilec.language.gemm import Gemm
 from tilec.transform.cluster_multicast import ClusterPlan, plan_cluster
 from tilec.transform.persistent_tiles import wants_pairs, wants_persistent, wants_stream_k
 from tilec.transform.pipeline_loops import is_producer, pipeline_loops, restage, subst_copy
-from tilec.transform.schedule_consumers import Rings, annotated, check_dependences, parse_groups, schedule_consumers
+from tilec.transform.schedule_consumers import (Rings, access, annotated, check_dependences, parse_groups,
+                                                schedule_consumers)
 
 PRODUCER_REGS = 40
 REGISTER_FILE = 65536  # 32-bit registers per SM (one block per SM)
@@ -209,24 +210,32 @@ class _Ring:
 
 
 def _producer_loop(ring: _Ring, producers: list, staged: dict, bars: dict | None = None,
-                   plan: ClusterPlan | None = None) -> For:
+                   plan: ClusterPlan | None = None, first: list | None = None) -> Stmt:
     """The producer's loop: per k-step, for each mbarrier pair (one for all copies, or bars[copy's tile] per copy),
     wait until the consumers released the stage, expect its bytes (a shared tile's in full: every CTA of the cluster
-    writes its piece into all), issue its TMA loads (multicast pieces of the tiles `plan` shares)."""
+    writes its piece into all), issue its TMA loads (multicast pieces of the tiles `plan` shares).
+    first: statements issued in the first k-step right after its first pair's loads (a persistent kernel's prologue
+    loads of the tile: their wait for the consumers' release of the previous tile then does not hold up the tile's
+    first stage), and once after the loop when it runs no k-step, so that they are always issued."""
     loop, loc = ring.loop, ring.loop.loc
     kv = loop.var
     pairs: dict = {}
     for p in producers:
         pairs.setdefault(bars[p.dst.buffer] if bars else (ring.full, ring.empty), []).append(p)
     body: list = []
-    for (full, empty), ps in pairs.items():
+    for j, ((full, empty), ps) in enumerate(pairs.items()):
         body += [DeviceCall("tilec::mbarrier_wait", (BufferPtr(empty, ring.stage), binop("^", ring.phase, 1)), (),
                             loc),
                  DeviceCall("tilec::mbarrier_arrive_expect_tx", (BufferPtr(full, ring.stage),
                                                                  const(sum(tma_bytes(p) for p in ps))), (), loc)]
         body += [replace(restage(subst_copy(p, kv, kv), staged, ring.stage), mbar=BufferPtr(full, ring.stage),
                          async_=False, multicast=plan.shares(p) if plan else None) for p in ps]
-    return replace(loop, kind="serial", body=seq(*body))
+        if first and j == 0:
+            body.append(If(binop("==", ring.rel, 0), seq(*first)))
+    out = replace(loop, kind="serial", body=seq(*body))
+    if not first:
+        return out
+    return seq(out, If(simplify(binop("<=", loop.extent, 0)), seq(*first)))
 
 
 def pingpong_why(k: Kernel, consumers: list) -> str | None:
@@ -477,13 +486,6 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     producer = _producer_loop(pring, producers, staged, bars or None, plan)
     no_pingpong = pingpong_why(k, consumers)
     groups = 0 if no_pingpong else k.threads // 128
-    if schedule:
-        rings = Rings(cring.at, bars, lambda x: restage(x, staged, cring.stage))
-        consumer_loop, sched_note = schedule_consumers(loop, sched_groups, rings, fresh, groups)
-        tail = []
-    else:
-        consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
-
     body = _stmts(k.body)
     i = body.index(orig)
     shared, per_role, before = _split_prologue(body[:i], persistent)
@@ -501,6 +503,21 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
               for x in shared]
     pre_p = pro.producer() if pro else []
     release = pro.consumer_release() if pro else []
+    early = False
+
+    if schedule:
+        rings = Rings(cring.at, bars, lambda x: restage(x, staged, cring.stage))
+        # A persistent kernel's prologue tiles read only by stage-0 groups (attention's Q, by Q.K^T) are released
+        # once the last of those is done, ahead of the epilogue iteration: the producer loads the next tile's sooner.
+        pre_bufs = {c.dst.buffer for c in pro.loads} if pro else set()
+        early = bool(release) and all(g.stage == 0 for g in sched_groups for x in g.stmts
+                                      if access(x)[0] & pre_bufs)
+        consumer_loop, sched_note = schedule_consumers(loop, sched_groups, rings, fresh, groups,
+                                                       after_stage0=release if early else None)
+        release = [] if early else release
+        tail = []
+    else:
+        consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
     prod_stmts = [*pre_p, producer]
     drain = [pring.drain(Var(fresh("tl_drain"), dt.int32, nonneg=True), persistent)] if plan else []
     start = [DeviceCall("tilec::pingpong_start", (), (groups,), loop.loc)] if groups else []
@@ -508,8 +525,9 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     cons_stmts = [*start, *before, consumer_loop, *tail, *after]
     if persistent:
         (p_ctr, p_next), (c_ctr, c_next) = (pro.counter(0), pro.counter(1)) if pro else (([], []), ([], []))
+        producer = _producer_loop(pring, producers, staged, bars or None, plan, first=pre_p)
         prod_stmts = [Alloc(bases[0], const(0), loop.loc), *p_ctr,
-                      TileLoop(seq(*per_role, *pre_p, producer, pring.advance(), *p_next), k.loc), *drain]
+                      TileLoop(seq(*per_role, producer, pring.advance(), *p_next), k.loc), *drain]
         cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *c_ctr,
                       TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *c_next), k.loc)]
     pairs = list(bars.values()) or [(full, empty)]
@@ -527,8 +545,8 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     new_body = seq(*shared, *(Alloc(b) for pair in pairs for b in pair), *(pro.allocs() if pro else []), init,
                    start_sync, ws)
     notes = [f"TMA prologue load{'s' if len(pre_loads) > 1 else ''} "
-             f"({', '.join(c.dst.buffer.name for c in pre_loads)}: issued by the producer before its loop, one "
-             f"mbarrier{'; released after the loop for the next tile' if persistent else ''})"] if pre_loads else []
+             f"({', '.join(c.dst.buffer.name for c in pre_loads)}: {_prologue_note(persistent, early)})"] \
+        if pre_loads else []
     note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
             "fence and a consumer barrier)")
     notes += [note] if stored else []
@@ -546,6 +564,16 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
         notes.append("stream-K: the k-loops of the tiles past the last whole waves are split between blocks, partial "
                      "sums added up through the launcher's workspace (tilec::stream_k_fixup)")
     return replace(k, body=new_body, cluster=plan.dims if plan else (1, 1, 1), stream_k=stream_k), notes
+
+
+def _prologue_note(persistent: bool, early: bool) -> str:
+    """What lowering_notes say of the prologue loads: when they are issued and, persistent, released."""
+    if not persistent:
+        return "issued by the producer before its loop, one mbarrier"
+    when = "once the last k-step's stage-0 groups are done (before the epilogue iteration)" if early else \
+        "after the loop"
+    return (f"issued by the producer after each tile's first stage, one mbarrier; released {when} for the next "
+            "tile")
 
 
 def cluster_note(plan: ClusterPlan) -> str:
