@@ -173,3 +173,41 @@ def test_one_tile_per_block_stages_o_in_the_q_tile() -> None:
     assert k.metadata.launches[0].smem_bytes < (128 + 4 * 128) * 128 * 2 + 1024  # Q + 2 x 2 K/V stages + barriers
     persistent = attn(smem_epilogue=True, persistent=True)
     assert "TMA-store epilogue (O_shared -> O" in notes(persistent)  # the next tile's Q lands meanwhile
+
+
+def _persistent_epilogue_in_prologue_tile(overlap: bool):
+    """A persistent kernel whose T.gemm reads a TMA prologue tile (A_s) and whose epilogue stages C through it."""
+    M, N, K = 128, 64, 512
+
+    @T.prim_func
+    def main(A: T.Tensor((M * 4, 64), "float16"), B: T.Tensor((K, 64), "float16"), C: T.Tensor((M * 4, 64), "float16")):
+        with T.Kernel(4, threads=256) as bx:
+            T.annotate_persistent()
+            A_s = T.alloc_shared((M, 64), "float16")
+            B_s = T.alloc_shared((N, 64), "float16")
+            acc = T.alloc_fragment((M, N), "float32")
+            out = T.alloc_fragment((M, 64), "float32")
+            T.copy(A[bx * M:(bx + 1) * M, 0:64], A_s)
+            T.clear(acc)
+            T.clear(out)
+            pipe = dict(order=[-1, 0, 1], stage=[-1, 0, 0]) if overlap else {}
+            for k in T.Pipelined(K // N, num_stages=2, **pipe):
+                T.copy(B[k * N:(k + 1) * N, 0:64], B_s)
+                T.gemm(A_s, B_s, acc, transpose_B=True)
+                for i, j in T.Parallel(M, 64):
+                    out[i, j] = out[i, j] + acc[i, j]
+            T.copy(out, A_s)
+            T.copy(A_s, C[bx * M:(bx + 1) * M, 0:64])
+    return main
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_persistent_prologue_tile_used_by_the_epilogue_is_released_at_the_tile_end(overlap: bool) -> None:
+    """The epilogue writes the prologue tile A_s: releasing it after the loop would let the producer load the next
+    tile's A over C's staging data, so the release waits for the end of the tile (after the TMA store's commit)."""
+    k = tilec.compile(_persistent_epilogue_in_prologue_tile(overlap), target="sm_90a")
+    assert "released at the end of the tile (the epilogue uses them)" in notes(k)
+    cons = consumer(k.get_kernel_source())
+    rel = "tilec::mbarrier_arrive_warp((&tl_pre_empty[0]));"
+    assert cons.count(rel) == 1
+    assert cons.index(rel) > cons.rindex("tilec::cp_async_bulk_commit_group();")

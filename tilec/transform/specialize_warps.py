@@ -504,14 +504,15 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     pre_p = pro.producer() if pro else []
     release = pro.consumer_release() if pro else []
     early = False
+    keep: list = []
 
     if schedule:
         rings = Rings(cring.at, bars, lambda x: restage(x, staged, cring.stage))
         # A persistent kernel's prologue tiles read only by stage-0 groups (attention's Q, by Q.K^T) are released
         # once the last of those is done, ahead of the epilogue iteration: the producer loads the next tile's sooner.
         pre_bufs = {c.dst.buffer for c in pro.loads} if pro else set()
-        early = bool(release) and all(g.stage == 0 for g in sched_groups for x in g.stmts
-                                      if access(x)[0] & pre_bufs)
+        early = bool(release) and not _touches(after, pre_bufs) and \
+            all(g.stage == 0 for g in sched_groups for x in g.stmts if _touches([x], pre_bufs))
         consumer_loop, sched_note = schedule_consumers(loop, sched_groups, rings, fresh, groups,
                                                        after_stage0=release if early else None)
         release = [] if early else release
@@ -528,8 +529,13 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
         producer = _producer_loop(pring, producers, staged, bars or None, plan, first=pre_p)
         prod_stmts = [Alloc(bases[0], const(0), loop.loc), *p_ctr,
                       TileLoop(seq(*per_role, producer, pring.advance(), *p_next), k.loc), *drain]
+        # statements after the loop that use a prologue tile (e.g. an epilogue staged in Q's shared tile) keep it
+        # until the tile's end: the producer overwrites it with the next tile's once released
+        keep = release if pro and _touches(after, {c.dst.buffer for c in pro.loads}) else []
+        release = [] if keep else release
         cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *c_ctr,
-                      TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *c_next), k.loc)]
+                      TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *keep, *c_next),
+                               k.loc)]
     pairs = list(bars.values()) or [(full, empty)]
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(f, s), const(1)), (), loop.loc) for f, _ in pairs
@@ -545,7 +551,7 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     new_body = seq(*shared, *(Alloc(b) for pair in pairs for b in pair), *(pro.allocs() if pro else []), init,
                    start_sync, ws)
     notes = [f"TMA prologue load{'s' if len(pre_loads) > 1 else ''} "
-             f"({', '.join(c.dst.buffer.name for c in pre_loads)}: {_prologue_note(persistent, early)})"] \
+             f"({', '.join(c.dst.buffer.name for c in pre_loads)}: {_prologue_note(persistent, early, bool(keep))})"] \
         if pre_loads else []
     note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
             "fence and a consumer barrier)")
@@ -566,12 +572,17 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     return replace(k, body=new_body, cluster=plan.dims if plan else (1, 1, 1), stream_k=stream_k), notes
 
 
-def _prologue_note(persistent: bool, early: bool) -> str:
+def _touches(stmts: list, bufs: set) -> bool:
+    """Whether any of `stmts` reads or writes one of `bufs`."""
+    return any((r | w) & bufs for r, w in map(access, stmts))
+
+
+def _prologue_note(persistent: bool, early: bool, to_end: bool) -> str:
     """What lowering_notes say of the prologue loads: when they are issued and, persistent, released."""
     if not persistent:
         return "issued by the producer before its loop, one mbarrier"
-    when = "once the last k-step's stage-0 groups are done (before the epilogue iteration)" if early else \
-        "after the loop"
+    when = "at the end of the tile (the epilogue uses them)" if to_end else \
+        "once the last k-step's stage-0 groups are done (before the epilogue iteration)" if early else "after the loop"
     return (f"issued by the producer after each tile's first stage, one mbarrier; released {when} for the next "
             "tile")
 
