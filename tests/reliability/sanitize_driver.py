@@ -108,7 +108,9 @@ def run_attention(tk: Any, torch: Any, quick: bool) -> tuple[list[str], int, int
         return ["  skip  flash_attn: not in this tilekernels yet"], 0, 0
     lines, bad, calls = [], 0, 0
     dims = (64, 128) if quick else (64, 128, 256)
-    seqs = [(1, 1), (77, 77), (130, 200)] if quick else [(1, 1), (77, 77), (130, 200), (200, 130), (257, 257)]
+    # past 2048 and 8192 keys the groups' later rows take over (TileConfig.max_seqlen_k): cover them too
+    seqs = [(1, 1), (77, 77), (130, 200), (40, 2100)] if quick else \
+        [(1, 1), (77, 77), (130, 200), (200, 130), (257, 257), (40, 2100), (33, 8300)]
     for dtype in (torch.float16, torch.bfloat16):
         for d in dims:
             for causal in (False, True):
