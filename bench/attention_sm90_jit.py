@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 
@@ -109,12 +110,14 @@ PERSISTENT_GRID = {128: [_ONE, _PERS, _PERS + ((("launch", "logical"),),), REGS_
 # softmax (bench/attention_release_order.py) with and without the register split, persistent and one tile per block.
 RELEASE_ORDER = {128: [_ONE, _PERS, _E(_PERS, "regs_24_240"), _E(_PERS, "k_release_after_max"),
                        _E(_PERS, "k_release_after_max+regs_24_240"), _E(_ONE, "k_release_after_max")]}
+# The register split for every persistent catalogue row (d128 also its one-tile row), with and without.
+REGS_PERSISTENT = {d: [x for c in dict.fromkeys(HANDOFF[d]) for x in (c, _E(c, "regs_24_240"))] for d in (64, 128, 256)}
 CONFIG_SETS = {
     "default": CONFIGS, "persistent-grid": PERSISTENT_GRID, "release-order": RELEASE_ORDER,
     "p-double-buffer": P_DOUBLE_BUFFER, "handoff": HANDOFF, "regs-240": REGS_240,
     "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL, "wide-causal": WIDE_CAUSAL,
     "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL, "pingpong-overlap": PINGPONG_OVERLAP,
-    "one-tile-epi": ONE_TILE_EPI, "fast-math": FAST_MATH
+    "one-tile-epi": ONE_TILE_EPI, "fast-math": FAST_MATH, "regs-persistent": REGS_PERSISTENT
 }
 SEQLENS = {64: (1024, 4096, 16384), 128: (1024, 4096, 8192, 16384), 256: (1024, 4096, 16384)}
 # batch, seqlen_q, seqlen_k, heads, kv_heads
@@ -162,11 +165,14 @@ def _edit_source(name: str, src: str) -> str:
         from bench.attention_p_double_buffer import double_buffer_p
 
         return double_buffer_p(src)
-    if name == "regs_24_240":  # FA3's split of the register file: producer 24, two consumer warpgroups 240
-        if "setmaxnreg_dec<40>" not in src or "setmaxnreg_inc<232>" not in src:
-            raise ValueError("regs_24_240: the kernel does not split the registers 40 / 232")
-        return src.replace("setmaxnreg_dec<40>", "setmaxnreg_dec<24>").replace("setmaxnreg_inc<232>",
-                                                                               "setmaxnreg_inc<240>")
+    if name == "regs_24_240":  # FA3's split of the register file: producer 24, the consumers the rest (2 WGs: 240)
+        m = re.search(r"setmaxnreg_inc<(\d+)>", src)
+        t = re.search(r"__launch_bounds__\((\d+), 1\)", src)
+        if "setmaxnreg_dec<40>" not in src or not m or not t:
+            raise ValueError("regs_24_240: the kernel does not split the registers with a 40-register producer")
+        consumers = int(t.group(1)) - 128
+        regs = min(240, (65536 - 128 * 24) // consumers // 8 * 8)
+        return src.replace("setmaxnreg_dec<40>", "setmaxnreg_dec<24>").replace(m.group(0), f"setmaxnreg_inc<{regs}>")
     if name == "k_release_after_max":
         from bench.attention_release_order import k_release_after_max
 

@@ -338,6 +338,9 @@ CONFIGS = {
 # d128 non-causal up to 2k keys: persistent again (H200, 2026-12-03, six JIT runs: S=1k fp16 0.91-0.95 vs 0.86-0.89 for
 # one tile per block, bf16 0.91-0.95 vs 0.87-0.88; bench/results/2026-12-03-h200-attention-sm90a-jit-handoff-*.json,
 # -persistent-grid.json, -release-order.json); from 4k on one tile per block stays ahead (0.97-0.98 vs 0.93-0.95).
+# d128 causal (the handoff-new and regs-persistent runs): up to 2k keys persistent with ping-pong (S=1k 0.99-1.02 vs
+# 0.97-0.99 without), up to 4k persistent without it (4k fp16 1.02-1.06 vs 1.00-1.03 for one tile per block, bf16 1.04
+# vs 1.02), one tile per block from 8k on (8k 1.03-1.05 vs 1.02-1.04, 16k 1.10-1.15 vs 1.01-1.05).
 SM90A_CONFIGS = {
     (64, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
                              max_seqlen_k=2048),
@@ -349,7 +352,9 @@ SM90A_CONFIGS = {
     (128, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
                               max_seqlen_k=2048),
                    TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
-    (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=2048),
+    (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
+                             max_seqlen_k=2048),
+                  TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=4096),
                   TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
     (256, False): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True),),
     (256, True): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True, max_seqlen_k=8192),
