@@ -6,6 +6,7 @@ build directory. Environment: TILEC_ARCHS (arch matrix), CMAKE_ARGS (extra -D fl
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,9 @@ class CMakeBuild(build_ext):
         build_temp.mkdir(parents=True, exist_ok=True)
         subprocess.run(["cmake", ext.sourcedir, *cmake_args], cwd=build_temp, check=True)
         subprocess.run(["cmake", "--build", ".", *build_args], cwd=build_temp, check=True)
+        # The staged package keeps files from earlier builds: drop its fatbins first, so that a variant which left the
+        # catalogue does not ride along in the wheel (install copies only the current ones).
+        shutil.rmtree(prefix / "tilekernels" / "fatbins", ignore_errors=True)
         subprocess.run(["cmake", "--install", ".", "--prefix", str(prefix), "--component", "tilekernels"],
                        cwd=build_temp, check=True)
 
