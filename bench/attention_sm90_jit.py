@@ -92,26 +92,26 @@ CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (
 # persistent, against the catalogue's.
 _ONE = _as_cfg(SM90A_CONFIGS[(128, False)][-1])  # one tile per block (the 4k-16k row)
 _PERS = _ONE[:4] + (True,) + _ONE[5:]
-P_DOUBLE_BUFFER = {128: [_ONE, _ONE + ((("source_edit", "p_double_buffer"),),), _PERS,
-                         _PERS + ((("source_edit", "p_double_buffer"),),)]}
+_E = lambda c, e: c + ((("source_edit", e),),)  # noqa: E731 - config c with the bench source edit(s) e ("a+b")
+P_DOUBLE_BUFFER = {128: [_ONE, _E(_ONE, "p_double_buffer"), _PERS, _E(_PERS, "p_double_buffer")]}
 # The persistent hand-off from tile to tile (the producer loads the next tile's Q after its first K tile; a scheduled
 # loop releases Q before its epilogue iteration): the catalogue's persistent variants and the d128 one-tile kernel
 # against its persistent twin; run from this tree and from an older one (the "ab" stage) to see what it moved.
 HANDOFF = {d: list(dict.fromkeys(_as_cfg(c) for causal in (False, True) for c in SM90A_CONFIGS[(d, causal)]
                                  if c.persistent)) for d in (64, 128, 256)}
 HANDOFF[128] = [_ONE, _PERS] + [c for c in HANDOFF[128] if c != _PERS]
-_E = lambda c, e: c + ((("source_edit", e),),)  # noqa: E731 - config c with the bench source edit(s) e ("a+b")
 # FA3's register split (producer warpgroup 24, consumers 240 instead of 40 / 232), one tile per block and persistent.
 REGS_240 = {128: [_ONE, _E(_ONE, "regs_24_240"), _PERS, _E(_PERS, "regs_24_240")]}
 # Why the persistent d128 kernel is slower than one tile per block even at S = 16k: the same persistent code launched
 # with one block per tile (its tile loop runs once), beside the register split of REGS_240.
-PERSISTENT_GRID = {128: [_ONE, _PERS, _PERS + ((("launch", "logical"),),), REGS_240[128][1], REGS_240[128][3]]}
+PERSISTENT_GRID = {128: [_ONE, _PERS, _PERS + ((("launch", "logical"),),), _E(_ONE, "regs_24_240"),
+                         _E(_PERS, "regs_24_240")]}
 # Where ptxas puts the wait for P.V in the main loop (it follows the K-stage release): the K release pinned below the
 # softmax (bench/attention_release_order.py) with and without the register split, persistent and one tile per block.
 RELEASE_ORDER = {128: [_ONE, _PERS, _E(_PERS, "regs_24_240"), _E(_PERS, "k_release_after_max"),
                        _E(_PERS, "k_release_after_max+regs_24_240"), _E(_ONE, "k_release_after_max")]}
 # The register split for every persistent catalogue row (d128 also its one-tile row), with and without.
-REGS_PERSISTENT = {d: [x for c in dict.fromkeys(HANDOFF[d]) for x in (c, _E(c, "regs_24_240"))] for d in (64, 128, 256)}
+REGS_PERSISTENT = {d: [x for c in HANDOFF[d] for x in (c, _E(c, "regs_24_240"))] for d in (64, 128, 256)}
 CONFIG_SETS = {
     "default": CONFIGS, "persistent-grid": PERSISTENT_GRID, "release-order": RELEASE_ORDER,
     "p-double-buffer": P_DOUBLE_BUFFER, "handoff": HANDOFF, "regs-240": REGS_240,

@@ -40,6 +40,21 @@ step() {  # step NAME CMD...: run, log to $OUT/NAME.log, remember a failure
   [ $rc -eq 0 ] || status=1
 }
 
+# ab_alternate NAME TIMEOUT MODE DIMS WHICH SET: bench/attention_sm90_jit.py on config SET from this tree and from
+# $AB_OLD in alternating processes, twice each (logs/JSON $OUT/NAME_{new,old}_{1,2}); MODE (e.g. "all": checks too)
+# for this tree's first run, "bench" for the others.
+ab_alternate() {
+  local name=$1 limit=$2 first=$3 dims=$4 which=$5 set=$6 i side dir mode
+  for i in 1 2; do
+    for side in new old; do
+      dir=$PWD; [ $side = old ] && dir=$AB_OLD
+      mode=bench; [ $side$i = new1 ] && mode=$first
+      step ${name}_${side}_$i env -C "$dir" PYTHONPATH="$dir" timeout "$limit" python3 bench/attention_sm90_jit.py \
+        "$OUT/${name}_${side}_$i.json" $mode float16,bfloat16 "$dims" $which $set
+    done
+  done
+}
+
 wheel=$(ls .whl/tilekernels-*cp312*.whl 2>/dev/null | head -n 1)
 if [ -n "$wheel" ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$wheel"
@@ -103,25 +118,12 @@ for stage in "$@"; do
       step sanitizers bash ci/run_sanitizers.sh ;;
     ab)  # a compiler A/B: d128 attention (catalogue configs) from this tree and from the tree at $AB_OLD (a copy with
       # the old files in place), in alternating processes, twice each; every run also times cuDNN interleaved
-      for i in 1 2; do
-        for side in new old; do
-          dir=$PWD; [ $side = old ] && dir=$AB_OLD
-          for which in full causal; do
-            step ab_${side}_${which}_$i env -C "$dir" PYTHONPATH="$dir" timeout 150 python3 bench/attention_sm90_jit.py \
-              "$OUT/ab_${side}_${which}_$i.json" bench float16,bfloat16 128 $which catalogue-$which
-          done
-        done
+      for which in full causal; do
+        ab_alternate ab_$which 150 bench 128 $which catalogue-$which
       done ;;
-    handoff)  # attention's persistent variants (and d128's one-tile kernel) from this tree and from $AB_OLD,
-      # alternating, twice each (this tree's first run also checks them on ragged shapes)
-      for i in 1 2; do
-        for side in new old; do
-          dir=$PWD; [ $side = old ] && dir=$AB_OLD
-          mode=bench; [ $side$i = new1 ] && mode=all
-          step ho_${side}_$i env -C "$dir" PYTHONPATH="$dir" timeout 240 python3 bench/attention_sm90_jit.py \
-            "$OUT/ho_${side}_$i.json" $mode float16,bfloat16 64,128,256 both handoff
-        done
-      done ;;
+    handoff)  # attention's persistent variants (and d128's one-tile kernel) from this tree and from $AB_OLD, the same
+      # way (this tree's first run also checks them on ragged shapes)
+      ab_alternate ho 240 all 64,128,256 both handoff ;;
     *) echo "unknown stage $stage (see the header of $0)"; status=1 ;;
   esac
 done

@@ -483,7 +483,6 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
             b = p.dst.buffer
             bars[b] = tuple(Buffer(fresh(f"tl_{role}_{b.name}"), (s_n,), dt.uint64, "shared", loop.loc)
                             for role in ("full", "empty"))
-    producer = _producer_loop(pring, producers, staged, bars or None, plan)
     no_pingpong = pingpong_why(k, consumers)
     groups = 0 if no_pingpong else k.threads // 128
     body = _stmts(k.body)
@@ -502,23 +501,22 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     shared = [Alloc(staged[x.buffer], x.init, x.loc) if isinstance(x, Alloc) and x.buffer in staged else x
               for x in shared]
     pre_p = pro.producer() if pro else []
+    # A persistent kernel releases its prologue tiles (release: [] otherwise) for the next tile's: at the tile's end
+    # when the epilogue uses them (e.g. C staged in Q's shared tile); once the last k-step's stage-0 groups are done
+    # when only those read them (attention's Q, by Q.K^T), ahead of the epilogue iteration; else after the loop.
     release = pro.consumer_release() if pro else []
-    early = False
-    keep: list = []
-
+    pre_bufs = {c.dst.buffer for c in pro.loads} if pro else set()
+    to_end = bool(release) and _touches(after, pre_bufs)
+    early = bool(release) and not to_end and schedule and \
+        all(g.stage == 0 for g in sched_groups for x in g.stmts if _touches([x], pre_bufs))
     if schedule:
         rings = Rings(cring.at, bars, lambda x: restage(x, staged, cring.stage))
-        # A persistent kernel's prologue tiles read only by stage-0 groups (attention's Q, by Q.K^T) are released
-        # once the last of those is done, ahead of the epilogue iteration: the producer loads the next tile's sooner.
-        pre_bufs = {c.dst.buffer for c in pro.loads} if pro else set()
-        early = bool(release) and not _touches(after, pre_bufs) and \
-            all(g.stage == 0 for g in sched_groups for x in g.stmts if _touches([x], pre_bufs))
         consumer_loop, sched_note = schedule_consumers(loop, sched_groups, rings, fresh, groups,
                                                        after_stage0=release if early else None)
-        release = [] if early else release
         tail = []
     else:
         consumer_loop, tail = _consumer_loop(cring, consumers, staged, groups)
+    producer = _producer_loop(pring, producers, staged, bars or None, plan, first=pre_p if persistent else None)
     prod_stmts = [*pre_p, producer]
     drain = [pring.drain(Var(fresh("tl_drain"), dt.int32, nonneg=True), persistent)] if plan else []
     start = [DeviceCall("tilec::pingpong_start", (), (groups,), loop.loc)] if groups else []
@@ -526,16 +524,12 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     cons_stmts = [*start, *before, consumer_loop, *tail, *after]
     if persistent:
         (p_ctr, p_next), (c_ctr, c_next) = (pro.counter(0), pro.counter(1)) if pro else (([], []), ([], []))
-        producer = _producer_loop(pring, producers, staged, bars or None, plan, first=pre_p)
         prod_stmts = [Alloc(bases[0], const(0), loop.loc), *p_ctr,
                       TileLoop(seq(*per_role, producer, pring.advance(), *p_next), k.loc), *drain]
-        # statements after the loop that use a prologue tile (e.g. an epilogue staged in Q's shared tile) keep it
-        # until the tile's end: the producer overwrites it with the next tile's once released
-        keep = release if pro and _touches(after, {c.dst.buffer for c in pro.loads}) else []
-        release = [] if keep else release
+        after_loop, at_end = ([] if early or to_end else release), (release if to_end else [])
         cons_stmts = [*start, Alloc(bases[1], const(0), loop.loc), *c_ctr,
-                      TileLoop(seq(*before, consumer_loop, *tail, *release, cring.advance(), *after, *keep, *c_next),
-                               k.loc)]
+                      TileLoop(seq(*before, consumer_loop, *tail, *after_loop, cring.advance(), *after, *at_end,
+                                   *c_next), k.loc)]
     pairs = list(bars.values()) or [(full, empty)]
     init = If(binop("==", ThreadIdx(extent=k.threads + 128), 0), seq(
         *(DeviceCall("tilec::mbarrier_init", (BufferPtr(f, s), const(1)), (), loop.loc) for f, _ in pairs
@@ -551,7 +545,7 @@ def _specialize(k: Kernel, loop: For, producers: list, names: set, persistent: b
     new_body = seq(*shared, *(Alloc(b) for pair in pairs for b in pair), *(pro.allocs() if pro else []), init,
                    start_sync, ws)
     notes = [f"TMA prologue load{'s' if len(pre_loads) > 1 else ''} "
-             f"({', '.join(c.dst.buffer.name for c in pre_loads)}: {_prologue_note(persistent, early, bool(keep))})"] \
+             f"({', '.join(c.dst.buffer.name for c in pre_loads)}: {_prologue_note(persistent, early, to_end)})"] \
         if pre_loads else []
     note = (f"TMA-store epilogue ({', '.join(stored)}: one thread stores 128-byte-swizzled boxes after a proxy "
             "fence and a consumer barrier)")
