@@ -112,8 +112,28 @@ RELEASE_ORDER = {128: [_ONE, _PERS, _E(_PERS, "regs_24_240"), _E(_PERS, "k_relea
                        _E(_PERS, "k_release_after_max+regs_24_240"), _E(_ONE, "k_release_after_max")]}
 # The register split for every persistent catalogue row (d128 also its one-tile row), with and without.
 REGS_PERSISTENT = {d: [x for c in HANDOFF[d] for x in (c, _E(c, "regs_24_240"))] for d in (64, 128, 256)}
+# The stage ring's index arithmetic in unsigned integers (tilec's persistent rings count in uint32_t: ptxas then keeps
+# the softmax ahead of the P.V wait); the one-tile kernel's ring with the same arithmetic as a source edit, against
+# the catalogue's rows; run from this tree and from one with signed persistent counters (the "ring" stage).
+RING = dict(HANDOFF)
+RING[128] = [_ONE, _E(_ONE, "ring_unsigned")] + [c for c in HANDOFF[128] if c != _ONE]
+RING[256] = HANDOFF[256] + [_as_cfg(SM90A_CONFIGS[(256, True)][-1])[:7] + (True,)]  # + one tile per block, overlap
+# The K release and the P.V wait pinned after the first n exponentials by data dependences (bench/attention_pv_wait.py:
+# ptxas's own placement differs between the one-tile and the persistent kernel), both kernels.
+_PV = lambda c, n: _E(c, f"pv_wait_after_exp:{n}")  # noqa: E731
+PV_WAIT = {128: [_ONE, _PV(_ONE, 9), _PV(_ONE, 16), _PERS, _PV(_PERS, 9), _PV(_PERS, 16), _PV(_PERS, 32)]}
+# The TMA descriptors prefetched at the block's start (prefetch.tensormap), one tile per block and persistent.
+PREFETCH = {128: [_ONE, _E(_ONE, "prefetch_tmaps"), _PERS, _E(_PERS, "prefetch_tmaps")]}
+# The main loop's rescale of O (acc_o *= alpha) behind a warp vote: skipped when no row of the warp raised its max
+# (alpha is then exactly 1; FA4's conditional rescale without its threshold), one tile per block and persistent.
+SKIP_RESCALE = {128: [_ONE, _E(_ONE, "skip_unit_rescale"), _PERS, _E(_PERS, "skip_unit_rescale"),
+                      _E(_ONE, "skip_unit_rescale+prefetch_tmaps")]}
+# The same through the compiler (flash_attn_fwd(skip_rescale=True): T.Parallel(skip_unit=alpha), also in the epilogue
+# iteration), against the source edit and the catalogue's rows.
+_SR = _PERS + ((("skip_rescale", True),),)
+SKIP_UNIT = {128: [_ONE, _PERS, _SR, _E(_PERS, "skip_unit_rescale")]}
 CONFIG_SETS = {
-    "default": CONFIGS, "persistent-grid": PERSISTENT_GRID, "release-order": RELEASE_ORDER,
+    "default": CONFIGS, "ring": RING, "pv-wait": PV_WAIT, "prefetch": PREFETCH, "skip-rescale": SKIP_RESCALE, "skip-unit": SKIP_UNIT, "persistent-grid": PERSISTENT_GRID, "release-order": RELEASE_ORDER,
     "p-double-buffer": P_DOUBLE_BUFFER, "handoff": HANDOFF, "regs-240": REGS_240,
     "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL, "wide-causal": WIDE_CAUSAL,
     "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL, "pingpong-overlap": PINGPONG_OVERLAP,
@@ -136,18 +156,20 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
     # cfg[8]: nvcc flags (strings) or CompileOptions fields as (name, value) pairs, e.g. (("fast_math", False),)
     options = None
     edit = launch = None
+    skip_rescale = False
     if len(cfg) > 8:
         opts = cfg[8]
         if opts and not isinstance(opts[0], str):
             opts = dict(opts)
             edit = opts.pop("source_edit", None)  # a bench/ source transformation (an experiment), by name
             launch = opts.pop("launch", None)  # "logical": a persistent kernel launched with one block per tile
+            skip_rescale = opts.pop("skip_rescale", False)  # flash_attn_fwd(skip_rescale=True)
         options = (CompileOptions(**opts) if opts else None) if isinstance(opts, dict) else \
             CompileOptions(extra_flags=opts)
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
     k = tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
                                      dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong,
-                                     overlap=overlap),
+                                     overlap=overlap, skip_rescale=skip_rescale),
                       target="sm_90a", options=options)
     for name in (edit.split("+") if edit else ()):  # bench/ source transformations, applied in order
         k._source = _edit_source(name, k.get_kernel_source())
@@ -173,6 +195,35 @@ def _edit_source(name: str, src: str) -> str:
         consumers = int(t.group(1)) - 128
         regs = min(240, (65536 - 128 * 24) // consumers // 8 * 8)
         return src.replace("setmaxnreg_dec<40>", "setmaxnreg_dec<24>").replace(m.group(0), f"setmaxnreg_inc<{regs}>")
+    if name == "ring_unsigned":  # a one-tile kernel's 2-stage ring indexed with unsigned k-step arithmetic
+        subs = (("(k_it % 2)", "((unsigned)k_it % 2u)"), ("((k_it + -1) % 2)", "(((unsigned)k_it - 1u) % 2u)"),
+                ("(((k_it + -1) / 2) % 2)", "((((unsigned)k_it - 1u) / 2u) % 2u)"),
+                ("((k_it / 2) % 2)", "(((unsigned)k_it / 2u) % 2u)"), ("((k % 2) * ", "(((unsigned)k % 2u) * "))
+        if "tl_cbase" in src or subs[0][0] not in src:
+            raise ValueError("ring_unsigned: not a one-tile kernel with a scheduled 2-stage ring")
+        for a, b in subs:
+            src = src.replace(a, b)
+        return src
+    if name == "skip_unit_rescale":  # the main loop's acc_o *= alpha skipped when no row of the warp changed its max
+        lines = src.split("\n")
+        loop = next(i for i, x in enumerate(lines) if "for (int k_it" in x)
+        first = next(i for i in range(loop, len(lines)) if "acc_o[0] = (acc_o[0] * alpha[0]);" in lines[i])
+        last = next(i for i in range(first, len(lines)) if re.search(r"acc_o\[\d+\] = \(acc_o\[\d+\] \* alpha", lines[i])
+                    and not re.search(r"acc_o\[\d+\] = \(acc_o\[\d+\] \* alpha", lines[i + 3]))
+        if lines[first - 1].strip() != "{" or lines[last + 1].strip() != "}" or "alpha[1]" not in src:
+            raise ValueError("skip_unit_rescale: the main loop's rescale of acc_o does not have the expected form")
+        cond = "if (__any_sync(0xffffffffu, (alpha[0] != 1.0f) || (alpha[1] != 1.0f))) {"
+        return "\n".join(lines[:first - 1] + [cond] + lines[first - 1:last + 2] + ["}"] + lines[last + 2:])
+    if name == "prefetch_tmaps":  # prefetch.tensormap of every TMA descriptor while thread 0 initialises the mbarriers
+        maps = re.findall(r"const __grid_constant__ CUtensorMap (\w+)", src)
+        head = "if ((((int)threadIdx.x) == 0)) {\n"
+        if not maps or head not in src:
+            raise ValueError("prefetch_tmaps: no tensor maps or no barrier-initialising thread 0")
+        return src.replace(head, head + "".join(f"    tilec::prefetch_tensormap(&{m});\n" for m in maps), 1)
+    if name.startswith("pv_wait_after_exp:"):  # the P.V wait pinned after the exponential of acc_s[n - 1]
+        from bench.attention_pv_wait import pv_wait_after_exp
+
+        return pv_wait_after_exp(src, int(name.split(":")[1]))
     if name == "k_release_after_max":
         from bench.attention_release_order import k_release_after_max
 

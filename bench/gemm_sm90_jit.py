@@ -18,7 +18,7 @@ import time
 import tilec
 import tilec.language as T
 from bench.timing import measure_interleaved
-from kernels.gemm import matmul
+from kernels.gemm import SM90A_CONFIGS, matmul
 from tilec.toolchain import CompileOptions
 
 CONFIGS = [
@@ -146,8 +146,15 @@ M128_CLUSTER_CONFIGS = [dict(_M128, block_K=64, num_stages=8), dict(_M64N128, cl
                         # split-K by two: 64 tiles of 128 x 128 on 128 blocks (stream-K with 2 x tiles blocks)
                         dict(_M128, block_N=128, block_K=64, num_stages=6, persistent=True, stream_k=True)]
 
+# The catalogue's large-shape sm90a tiles (kernels/gemm.py SM90A_CONFIGS), e.g. for compiler A/B runs.
+CATALOGUE_CONFIGS = [dict(block_M=c.block_m, block_N=c.block_n, block_K=c.block_k, num_stages=c.stages, threads=c.threads,
+                          swizzle=c.swizzle, persistent=c.persistent, smem_epilogue=c.smem_epilogue,
+                          stream_k=c.stream_k, epilogue_n=c.epilogue_n, epilogue_buffers=c.epilogue_buffers)
+                     for c in SM90A_CONFIGS]
+
 # name: (configs, check shapes (config index -> shapes), bench shapes, metric)
 CONFIG_SETS = {
+    "catalogue": (CATALOGUE_CONFIGS, lambda i: CLUSTER_CHECK_SHAPES, BENCH_SHAPES, "tflops"),
     "large": (CONFIGS, lambda i: CHECK_SHAPES if i in (0, 3, 4) else CHECK_SHAPES[:2], BENCH_SHAPES, "tflops"),
     "small": (SMALL_CONFIGS, lambda i: SMALL_CHECK_SHAPES, SMALL_BENCH_SHAPES, "tbps"),
     "gemv": (GEMV_CONFIGS, lambda i: GEMV_CHECK_SHAPES, GEMV_BENCH_SHAPES, "tbps"),

@@ -20,6 +20,13 @@
 #     exp3       M = 128 GEMM tiles (the descriptor A/B of 2026-12-02 is recorded in bench/results/)
 #     ab         d128 attention from this tree and from the tree at $AB_OLD (old compiler files), alternating
 #     handoff    attention's persistent variants from this tree and from $AB_OLD, alternating (tile-to-tile hand-off)
+#     ring256    the ring counters' A/B (this tree vs $AB_OLD) for d256 attention, twice, and the catalogue GEMM
+#     skiprescale d128 attention with the O rescale skipped when no row's max moved (source edit), twice
+#     skipunit   d128 attention with T.Parallel(skip_unit=alpha) (the compiler's) vs the source edit, with checks
+#     prefetch   d128 attention with the TMA descriptors prefetched at the block's start (source edit), twice
+#     pvwait     d128 attention with the K release / P.V wait pinned after n exponentials (source edit), twice
+#     ring       persistent rings with unsigned counters: attention's persistent rows and the catalogue GEMM from this
+#                tree and from $AB_OLD, alternating; the tail of d128 attention over head counts (attention_tail.py)
 # TILEC_CACHE_DIR may point at a carried compile cache (.tilec_cache) so the JIT stages skip nvcc.
 #
 # The wheel: .whl/tilekernels-*-cp312-*.whl, built here with TILEC_ARCHS set (see README), carried with the run;
@@ -40,12 +47,12 @@ step() {  # step NAME CMD...: run, log to $OUT/NAME.log, remember a failure
   [ $rc -eq 0 ] || status=1
 }
 
-# ab_alternate NAME TIMEOUT MODE DIMS WHICH SET: bench/attention_sm90_jit.py on config SET from this tree and from
-# $AB_OLD in alternating processes, twice each (logs/JSON $OUT/NAME_{new,old}_{1,2}); MODE (e.g. "all": checks too)
-# for this tree's first run, "bench" for the others.
+# ab_alternate NAME TIMEOUT MODE DIMS WHICH SET [ROUNDS]: bench/attention_sm90_jit.py on config SET from this tree
+# and from $AB_OLD in alternating processes, ROUNDS (default 2) times each (logs/JSON $OUT/NAME_{new,old}_{1,2..});
+# MODE (e.g. "all": checks too) for this tree's first run, "bench" for the others.
 ab_alternate() {
-  local name=$1 limit=$2 first=$3 dims=$4 which=$5 set=$6 i side dir mode
-  for i in 1 2; do
+  local name=$1 limit=$2 first=$3 dims=$4 which=$5 set=$6 rounds=${7:-2} i side dir mode
+  for i in $(seq 1 "$rounds"); do
     for side in new old; do
       dir=$PWD; [ $side = old ] && dir=$AB_OLD
       mode=bench; [ $side$i = new1 ] && mode=$first
@@ -124,6 +131,44 @@ for stage in "$@"; do
     handoff)  # attention's persistent variants (and d128's one-tile kernel) from this tree and from $AB_OLD, the same
       # way (this tree's first run also checks them on ragged shapes)
       ab_alternate ho 240 all 64,128,256 both handoff ;;
+    ring256)  # the ring counters' A/B for d256 attention (persistent and one tile per block), twice, and the GEMM once
+      ab_alternate ring_d256 240 all 256 both ring
+      for side in new old; do
+        dir=$PWD; [ $side = old ] && dir=$AB_OLD
+        step ring_gemm_$side env -C "$dir" PYTHONPATH="$dir" timeout 200 python3 bench/gemm_sm90_jit.py \
+          "$OUT/ring_gemm_$side.json" bench float16,bfloat16 catalogue
+      done ;;
+    skiprescale)  # the main loop's O rescale behind a warp vote (source edit), one tile per block and persistent
+      for i in 1 2; do
+        mode=bench; [ $i = 1 ] && mode=all
+        step skiprescale_$i timeout 300 python3 bench/attention_sm90_jit.py "$OUT/skiprescale_$i.json" $mode \
+          float16,bfloat16 128 both skip-rescale
+      done ;;
+    skipunit)  # T.Parallel(skip_unit=alpha) through the compiler vs the source edit and the catalogue's d128 rows, once
+      step skipunit timeout 300 python3 bench/attention_sm90_jit.py "$OUT/skipunit.json" all float16,bfloat16 128 both \
+        skip-unit ;;
+    prefetch)  # the TMA descriptors prefetched at the block's start (source edit), one tile per block and persistent
+      for i in 1 2; do
+        mode=bench; [ $i = 1 ] && mode=all
+        step prefetch_$i timeout 300 python3 bench/attention_sm90_jit.py "$OUT/prefetch_$i.json" $mode float16,bfloat16 \
+          128 both prefetch
+      done ;;
+    pvwait)  # the K release and the P.V wait pinned after the first n exponentials (bench/attention_pv_wait.py)
+      for i in 1 2; do
+        mode=bench; [ $i = 1 ] && mode=all
+        step pvwait_$i timeout 300 python3 bench/attention_sm90_jit.py "$OUT/pvwait_$i.json" $mode float16,bfloat16 128 \
+          both pv-wait
+      done ;;
+    ring)  # the stage ring's counters in uint32_t (ptxas keeps the softmax ahead of the P.V wait): d128 attention
+      # (one-tile kernel with the same arithmetic as a source edit) twice each side, d64/d256 and GEMM once each
+      ab_alternate ring 240 all 128 both ring
+      ab_alternate ring_d64_d256 240 bench 64,256 both ring 1
+      for side in new old; do
+        dir=$PWD; [ $side = old ] && dir=$AB_OLD
+        step ring_gemm_$side env -C "$dir" PYTHONPATH="$dir" timeout 200 python3 bench/gemm_sm90_jit.py \
+          "$OUT/ring_gemm_$side.json" all float16,bfloat16 catalogue
+      done
+      step tail timeout 120 python3 bench/attention_tail.py "$OUT/tail_fp16.json" float16 ;;
     *) echo "unknown stage $stage (see the header of $0)"; status=1 ;;
   esac
 done

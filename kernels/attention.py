@@ -83,7 +83,7 @@ OVERLAP_SCHEDULE = dict(order=[-1, 0, 3, 1, -1, 2], stage=[-1, 0, 0, 1, -1, 1],
 
 def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False, block_M=128, block_N=64,
                    num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False, pingpong=False,
-                   overlap=False):
+                   overlap=False, skip_rescale=False):
     """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles pipelined (cp.async on the sm80
     family, TMA + mbarriers in a warp-specialized pipeline on sm_90a). persistent: T.annotate_persistent (one block
     per SM loops over the (query block, head, batch) tiles; on sm_90a the producer loads the next tile's Q, K, V while
@@ -91,7 +91,9 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
     (block_M * head_dim * 2 more bytes of shared memory). pingpong: T.annotate_pingpong() (sm_90a, several consumer
     warpgroups take turns at the tensor cores; measured slower on the H100, so off). overlap: the loop's
     order/stage schedule (on sm_90a): iteration k issues Q.K_k^T, rescales O and issues P_{k-1}.V_{k-1}, then runs
-    the softmax of k while both are on the tensor cores (ignored by the sm80 lowering)."""
+    the softmax of k while both are on the tensor cores (ignored by the sm80 lowering). skip_rescale: the loop's
+    rescale of O by alpha is T.Parallel(skip_unit=alpha): a warp whose rows all kept their running max (alpha exactly
+    1, the common case once the max has settled) skips its multiplications; the result is the same bits."""
     accum = "float32"
     q_shape = (batch, seqlen_q, heads, dim)
     kv_shape = (batch, seqlen_k, kv_heads, dim)
@@ -161,7 +163,7 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
                 for i in T.Parallel(block_M):
                     l_i[i] = l_i[i] * alpha[i] + row_sum[i]
                 T.copy(acc_s, acc_s_cast)
-                for i, j in T.Parallel(block_M, dim):
+                for i, j in T.Parallel(block_M, dim, skip_unit=alpha if skip_rescale else None):
                     acc_o[i, j] *= alpha[i]
                 T.copy(V[bz, k * block_N:(k + 1) * block_N, kv_head, :], V_shared)
                 T.gemm(acc_s_cast, V_shared, acc_o, policy=T.GemmWarpPolicy.FullRow)
@@ -290,6 +292,7 @@ class TileConfig:
     overlap: bool = False        # the loop's order/stage schedule (softmax of k beside P.V of k - 1; sm_90a)
     pingpong: bool = False       # T.annotate_pingpong: the consumer warpgroups take turns issuing their wgmmas
     max_seqlen_k: int = 0        # > 0: the variant serves only seqlen_k (varlen: max_seqlen_k) <= this
+    skip_rescale: bool = False   # flash_attn_fwd(skip_rescale=True): O's rescale skipped per warp where alpha is 1
 
     def smem_bytes(self, head_dim: int) -> int:
         # a persistent kernel's O tile has its own buffer; otherwise O is staged in Q's (dead after the loop)
@@ -341,6 +344,12 @@ CONFIGS = {
 # d128 causal (the handoff-new and regs-persistent runs): up to 2k keys persistent with ping-pong (S=1k 0.99-1.02 vs
 # 0.97-0.99 without), up to 4k persistent without it (4k fp16 1.02-1.06 vs 1.00-1.03 for one tile per block, bf16 1.04
 # vs 1.02), one tile per block from 8k on (8k 1.03-1.05 vs 1.02-1.04, 16k 1.10-1.15 vs 1.01-1.05).
+# d128 causal up to 8k keys: persistent with ping-pong and O's rescale behind a warp vote (skip_rescale), on the
+# unsigned ring counters (H200 JIT, 2026-12-03, bench/results/2026-12-03-h200-attention-sm90a-jit-skip-unit.json:
+# fp16/bf16 S=1k 1.003/1.019, 4k 1.088/1.085, 8k 1.065/1.114 vs 1.069/1.054 and 1.028/1.073 without the vote, one
+# tile per block 1.024/1.013 and 1.025/1.078); 16k stays one tile per block (1.102/1.116 vs 1.058/1.064). The vote
+# costs the one-tile kernel 3-4% (ptxas then waits for P.V ahead of the row max) and d128 non-causal 1k 0-2%: not
+# there (bench/results/2026-12-03-h200-attention-sm90a-jit-skip-rescale-run{1,2}.json).
 SM90A_CONFIGS = {
     (64, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
                              max_seqlen_k=2048),
@@ -353,8 +362,7 @@ SM90A_CONFIGS = {
                               max_seqlen_k=2048),
                    TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
     (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
-                             max_seqlen_k=2048),
-                  TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, max_seqlen_k=4096),
+                             skip_rescale=True, max_seqlen_k=8192),
                   TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
     (256, False): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True),),
     (256, True): (TileConfig(128, 64, 2, 256, persistent=True, overlap=True, max_seqlen_k=8192),
@@ -380,7 +388,7 @@ class AttentionVariant(VariantBase):
                                          self.head_dim, **kw)
         return flash_attn_fwd(*(T.symbolic(d) for d in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")),
                               self.head_dim, persistent=c.persistent, smem_epilogue=c.smem_epilogue,
-                              overlap=c.overlap, pingpong=c.pingpong, **kw)
+                              overlap=c.overlap, pingpong=c.pingpong, skip_rescale=c.skip_rescale, **kw)
 
     def cpp_fields(self) -> list[str]:
         c = self.config
@@ -392,7 +400,7 @@ def variant_name(dtype: str, head_dim: int, causal: bool, varlen: bool, c: TileC
     return (f"attn{'_varlen' if varlen else ''}_{_DTYPES[dtype][0]}_d{head_dim}_{'causal' if causal else 'full'}"
             f"_bm{c.block_m}_bn{c.block_n}_s{c.stages}_t{c.threads}{'_persistent' if c.persistent else ''}"
             f"{'_epi' if c.smem_epilogue else ''}{'_ov' if c.overlap else ''}{'_pp' if c.pingpong else ''}"
-            f"{f'_maxsk{c.max_seqlen_k}' if c.max_seqlen_k else ''}_{lowering}")
+            f"{'_sr' if c.skip_rescale else ''}{f'_maxsk{c.max_seqlen_k}' if c.max_seqlen_k else ''}_{lowering}")
 
 
 def all_variants(varlen: bool) -> list[AttentionVariant]:

@@ -112,7 +112,7 @@ def test_persistent_tiles_come_in_whole_clusters() -> None:
     assert "const int tl_first = blockIdx.x / 2;" in src and "const int tl_step = gridDim.x / 2;" in src
     for role in (producer(src), consumer(src)):
         assert "const int by = tl_uy * 2 + tl_crank;" in role and "const int bx = tl_ux;" in role
-    assert "tl_pbase[0] + tl_drain" in producer(src)  # the drain follows the running k-step counter
+    assert "tl_pbase[0] + static_cast<uint32_t>(tl_drain)" in producer(src)  # the drain follows the running k-step counter
     launch = kern.metadata.launches[0]
     assert launch.persistent and launch.cluster == (2, 1, 1)
     # whole clusters: at most the blocks the device runs at once, rounded down to clusters

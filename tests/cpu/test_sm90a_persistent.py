@@ -43,17 +43,20 @@ def test_each_role_loops_over_the_tiles() -> None:
 def test_the_stage_ring_runs_on_across_tiles() -> None:
     src = gemm(persistent=True, smem_epilogue=True).get_kernel_source()
     prod, cons = producer(src), consumer(src)
-    # Per role a k-step counter that starts at 0 and grows by the tile's k-steps: stage and phase follow from it.
-    assert "tl_pbase[0] = 0;" in prod and "tl_pbase[0] = (((K + 63) / 64) + tl_pbase[0]);" in prod
-    assert "tilec::mbarrier_wait((&tl_empty[((tl_pbase[0] + k) % 3)]), ((((tl_pbase[0] + k) / 3) % 2) ^ 1));" in prod
-    assert "tl_cbase[0] = 0;" in cons and "tl_cbase[0] = (((K + 63) / 64) + tl_cbase[0]);" in cons
-    assert "tilec::mbarrier_wait((&tl_full[((tl_cbase[0] + k) % 3)]), (((tl_cbase[0] + k) / 3) % 2));" in cons
+    # Per role a k-step counter that starts at 0 and grows by the tile's k-steps: stage and phase follow from it. It
+    # is unsigned (no sign fix-ups in its % and /; with a signed counter ptxas ordered attention's loop worse).
+    nk = "static_cast<uint32_t>(((K + 63) / 64))"
+    assert "uint32_t tl_pbase[1];" in prod and "tl_pbase[0] = 0u;" in prod and f"tl_pbase[0] = ({nk} + tl_pbase[0]);" in prod
+    assert ("tilec::mbarrier_wait((&tl_empty[((tl_pbase[0] + static_cast<uint32_t>(k)) % 3u)]), ((((tl_pbase[0] + "
+            "static_cast<uint32_t>(k)) / 3u) % 2u) ^ 1u));") in prod
+    assert "uint32_t tl_cbase[1];" in cons and "tl_cbase[0] = 0u;" in cons and f"tl_cbase[0] = ({nk} + tl_cbase[0]);" in cons
+    assert ("tilec::mbarrier_wait((&tl_full[((tl_cbase[0] + static_cast<uint32_t>(k)) % 3u)]), (((tl_cbase[0] + "
+            "static_cast<uint32_t>(k)) / 3u) % 2u));") in cons
     # The accumulator is cleared per tile; the tile's last stage is released after its wgmmas are done.
     loop = cons[cons.index(TILE_LOOP):]
     assert loop.index("C_local[0] = 0.0f;") < loop.index("tilec::wgmma_gemm_ss_async")
     wait_all = loop.index("tilec::wgmma_wait_all(C_local);")
-    assert loop.index("tilec::mbarrier_arrive_warp((&tl_empty[(((((K + 63) / 64) + tl_cbase[0]) + 2) % 3)]));") > \
-        wait_all
+    assert loop.index(f"tilec::mbarrier_arrive_warp((&tl_empty[((({nk} + tl_cbase[0]) + 2u) % 3u)]));") > wait_all
     # Before the accumulator overwrites C_shared, the previous tile's TMA store must be done reading it.
     first_write = loop.index("tilec::store_vec<half_t, 2>(&C_shared[")
     drain = loop.index("tilec::cp_async_bulk_wait_group_read<0>();\n      tilec::named_barrier_sync(1, 256);")

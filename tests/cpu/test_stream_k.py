@@ -41,7 +41,8 @@ def test_both_roles_walk_stream_k_units() -> None:
     assert src.count(UNIT_LOOP) == 2  # producer and consumers
     # each unit runs its own k-steps lo .. lo + n - 1; the ring's counters advance by n
     assert src.count("for (int k = tl_sk_lo; k < (tl_sk_lo + tl_sk_n); ++k) {") == 2
-    assert "tl_pbase[0] = (tl_pbase[0] + tl_sk_n);" in src and "tl_cbase[0] = (tl_cbase[0] + tl_sk_n);" in src
+    assert "tl_pbase[0] = (tl_pbase[0] + static_cast<uint32_t>(tl_sk_n));" in src
+    assert "tl_cbase[0] = (tl_cbase[0] + static_cast<uint32_t>(tl_sk_n));" in src
     cons = consumer(src)
     fixup = cons.index("const bool tl_sk_store = tilec::stream_k_fixup<256>(tl_sk_plan, tl_sk, C_local, "
                        "tl_workspace, 1);")

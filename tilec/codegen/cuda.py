@@ -55,9 +55,7 @@ class CudaEmitter:
         if isinstance(e, Call):
             return self.call(e)
         if isinstance(e, Cast):
-            if e.value.dtype == e.dtype:
-                return self.expr(e.value)
-            return f"tilec::convert<{e.dtype.ctype}>({self.expr(e.value)})"
+            return self.typed(e.value, e.dtype)
         if isinstance(e, Reinterpret):
             return f"tilec::bit_cast<{e.dtype.ctype}>({self.expr(e.value)})"
         if isinstance(e, Select):
@@ -67,7 +65,11 @@ class CudaEmitter:
         raise TilecError(f"codegen: cannot print {type(e).__name__} (internal error, please report)")
 
     def typed(self, e: Expr, d: dt.DType) -> str:
-        return self.expr(e) if e.dtype == d else f"tilec::convert<{d.ctype}>({self.expr(e)})"
+        if e.dtype == d:
+            return self.expr(e)
+        if e.dtype.is_int and d.is_int and e.dtype.kind != "bool" and d.kind != "bool":  # int <-> int: plain C++
+            return self.const(Const(e.value, d)) if isinstance(e, Const) else f"static_cast<{d.ctype}>({self.expr(e)})"
+        return f"tilec::convert<{d.ctype}>({self.expr(e)})"
 
     def const(self, c: Const) -> str:
         d, v = c.dtype, c.value

@@ -441,7 +441,7 @@ class Parser(ast.NodeVisitor):
                 for n, v in zip(names, vars_):
                     self._bind_loop_var(n, v)
                 self._body(node.body)
-            b.emit(Parallel(vars_, it.extents, bld.block(body), self.loc_of(node)))
+            b.emit(Parallel(vars_, it.extents, bld.block(body), self.loc_of(node), skip_unit=it.skip_unit))
             return
         if len(names) != 1:
             raise self.error(node, "this loop binds exactly one name")

@@ -73,12 +73,16 @@ class For(Stmt):
 
 @dataclass(frozen=True, eq=False)
 class Parallel(Stmt):
-    """`for i, j in T.Parallel(M, N)`: element-wise body over a static iteration space."""
+    """`for i, j in T.Parallel(M, N)`: element-wise body over a static iteration space.
+
+    skip_unit: T.Parallel(skip_unit=f): the fragment of scale factors of a body `x[...] = x[...] * f[...]`, whose
+    multiplications the lowering may skip where f is exactly 1.0 (None: no such hint)."""
 
     vars: tuple
     extents: tuple
     body: Stmt
     loc: SourceLoc = field(default=NO_LOC, compare=False)
+    skip_unit: object = None
 
 
 @dataclass(frozen=True, eq=False)

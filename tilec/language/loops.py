@@ -19,6 +19,7 @@ class LoopSpec:
     order: tuple = ()
     stage: tuple = ()
     group: tuple = ()
+    skip_unit: object = None  # T.Parallel(skip_unit=factor): a fragment whose elements scale the body's store
 
 
 def _range_args(what: str, args: tuple) -> tuple[Expr, Expr]:
@@ -68,12 +69,21 @@ def Pipelined(*args: object, num_stages: int = 0, order: object = None, stage: o
                     tuple(group or ()))
 
 
-def Parallel(*extents: object) -> LoopSpec:  # noqa: N802
+def Parallel(*extents: object, skip_unit: object = None) -> LoopSpec:  # noqa: N802
     """Element-wise loop nest over a tile: `for i, j in T.Parallel(M, N)`; extents are compile-time ints.
 
     The body runs once per element; the compiler distributes elements over threads by layout.
+
+    skip_unit: a fragment `f` when the body is one scaling store `x[...] = x[...] * f[...]` (`x[...] *= f[...]`): the
+    compiled code skips the multiplications where they change nothing, i.e. a warp whose threads hold only factors
+    exactly 1.0 branches around its copy of the loop (one vote, no result changes: x * 1.0 is x). For rescales that
+    are usually 1, such as attention's running-max correction of the output accumulator. The body's form is checked
+    when the kernel is lowered.
     """
     current("T.Parallel")
+    if skip_unit is not None and (getattr(skip_unit, "scope", None) != "fragment"):
+        raise TilecError(f"T.Parallel: skip_unit must be a fragment (T.alloc_fragment) holding the scale factors, got "
+                         f"{skip_unit!r}", loc())
     if not extents:
         raise TilecError("T.Parallel needs at least one extent", loc())
     out = []
@@ -82,4 +92,4 @@ def Parallel(*extents: object) -> LoopSpec:  # noqa: N802
         if v is None or v <= 0:
             raise TilecError(f"T.Parallel: extents must be positive compile-time ints, got {e!r}", loc())
         out.append(v)
-    return LoopSpec("parallel", tuple(out))
+    return LoopSpec("parallel", tuple(out), skip_unit=skip_unit)

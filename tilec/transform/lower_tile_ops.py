@@ -14,8 +14,9 @@ from typing import Callable
 import numpy as np
 
 from tilec.errors import TilecError
+from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer
-from tilec.ir.expr import Expr, Load, ThreadIdx, Var, binop, const
+from tilec.ir.expr import BinOp, Call, Expr, Load, ThreadIdx, Var, binop, const, loads
 from tilec.ir.func import PrimFunc
 from tilec.ir.simplify import simplify
 from tilec.ir.stmt import (Alloc, Annotate, For, If, Kernel, Let, LocalDecl, Parallel, Scope, Seq, Stmt, Store, TileLoop,
@@ -174,7 +175,44 @@ def lower_parallel(ctx: LowerCtx, p: Parallel, loop: Fragment | None = None) -> 
             return ctx.slots(buf, loop, dims)[v]
 
         copies.append(Scope(_lower_body(ctx, p.body, mapping, slot)))
+    if p.skip_unit is not None:
+        return _skip_unit_guard(p, copies)
     return seq(*copies)
+
+
+def _scaling_store(p: Parallel) -> Store:
+    """The body of T.Parallel(skip_unit=f): one store x[...] = x[...] * f[...] (either operand order)."""
+    body = p.body.stmts if isinstance(p.body, Seq) else (p.body,)
+    f = p.skip_unit
+    want = (f"T.Parallel(skip_unit={getattr(f, 'name', f)}): the body must be one scaling store "
+            f"x[...] = x[...] * {getattr(f, 'name', 'f')}[...] (or x[...] *= ...)")
+    if len(body) != 1 or not isinstance(body[0], Store):
+        raise TilecError(f"{want}; got {len(body)} statement(s)", p.loc)
+    st = body[0]
+    v = st.value
+    ops = (v.a, v.b) if isinstance(v, BinOp) and v.op == "*" else ()
+    same = [o for o in ops if isinstance(o, Load) and o.buffer is st.buffer and o.indices == st.indices]
+    factor = [o for o in ops if isinstance(o, Load) and o.buffer is f]
+    if not same or not factor or st.buffer is f:
+        raise TilecError(f"{want}; got a store into {st.buffer.name} of another value", p.loc)
+    return st
+
+
+def _skip_unit_guard(p: Parallel, copies: list) -> Stmt:
+    """The lowered copies of a skip_unit loop behind one warp vote: run unless every factor this thread multiplies
+    by is exactly 1.0 on every thread of the warp (so the branch is warp-uniform); x * 1.0 == x, so skipping them
+    changes nothing."""
+    _scaling_store(p)
+    f = p.skip_unit
+    slots = sorted({int(ld.indices[0].value) for c in copies for x in walk(c) if isinstance(x, Store)
+                    for ld in loads(x.value) if ld.buffer is f})
+    if not slots:  # this thread holds no element of the loop
+        return seq(*copies)
+    changes = None
+    for k in slots:
+        ne = binop("!=", Load(f, (const(k),), f.dtype), const(1.0, f.dtype))
+        changes = ne if changes is None else binop("or", changes, ne)
+    return If(Call("tilec::warp_any", (changes,), dt.boolean), seq(*copies), None, p.loc)
 
 
 def _lower_body(ctx: LowerCtx, s: Stmt, mapping: dict, slot: Callable) -> Stmt:

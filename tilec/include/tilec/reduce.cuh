@@ -96,6 +96,10 @@ struct AbsMaxOp {
     }
 };
 
+/// Whether p holds on any active lane of the warp (the same answer on all of them): the vote behind
+/// T.Parallel(skip_unit=...), whose warp branches around a rescale only when no lane needs it.
+TILEC_DEVICE bool warp_any(bool p) { return __any_sync(__activemask(), p); }
+
 /// Reduces v over the lanes whose ids differ only in the bits of MASK; every one of those lanes gets
 /// the result. It is a butterfly: at each set bit, a lane combines its value with that of the lane
 /// across that bit. Both lanes of a pair compute op(x, y) and op(y, x), which are bit-identical for
