@@ -180,12 +180,12 @@ def lower_parallel(ctx: LowerCtx, p: Parallel, loop: Fragment | None = None) -> 
     return seq(*copies)
 
 
-def _scaling_store(p: Parallel) -> Store:
-    """The body of T.Parallel(skip_unit=f): one store x[...] = x[...] * f[...] (either operand order)."""
+def _check_scaling_store(p: Parallel) -> None:
+    """TilecError unless the body of T.Parallel(skip_unit=f) is one store x[...] = x[...] * f[...] (either order)."""
     body = p.body.stmts if isinstance(p.body, Seq) else (p.body,)
     f = p.skip_unit
-    want = (f"T.Parallel(skip_unit={getattr(f, 'name', f)}): the body must be one scaling store "
-            f"x[...] = x[...] * {getattr(f, 'name', 'f')}[...] (or x[...] *= ...)")
+    want = (f"T.Parallel(skip_unit={f.name}): the body must be one scaling store x[...] = x[...] * {f.name}[...] "
+            "(or x[...] *= ...)")
     if len(body) != 1 or not isinstance(body[0], Store):
         raise TilecError(f"{want}; got {len(body)} statement(s)", p.loc)
     st = body[0]
@@ -195,14 +195,13 @@ def _scaling_store(p: Parallel) -> Store:
     factor = [o for o in ops if isinstance(o, Load) and o.buffer is f]
     if not same or not factor or st.buffer is f:
         raise TilecError(f"{want}; got a store into {st.buffer.name} of another value", p.loc)
-    return st
 
 
 def _skip_unit_guard(p: Parallel, copies: list) -> Stmt:
     """The lowered copies of a skip_unit loop behind one warp vote: run unless every factor this thread multiplies
     by is exactly 1.0 on every thread of the warp (so the branch is warp-uniform); x * 1.0 == x, so skipping them
     changes nothing."""
-    _scaling_store(p)
+    _check_scaling_store(p)
     f = p.skip_unit
     slots = sorted({int(ld.indices[0].value) for c in copies for x in walk(c) if isinstance(x, Store)
                     for ld in loads(x.value) if ld.buffer is f})
