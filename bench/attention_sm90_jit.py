@@ -78,7 +78,8 @@ ONE_TILE_EPI = {
 }
 # The catalogue's sm90a configs (kernels/attention.py SM90A_CONFIGS) of the non-causal and the causal groups.
 def _as_cfg(c) -> tuple:
-    return (c.block_m, c.block_n, c.stages, c.threads, c.persistent, c.smem_epilogue, c.pingpong, c.overlap)
+    base = (c.block_m, c.block_n, c.stages, c.threads, c.persistent, c.smem_epilogue, c.pingpong, c.overlap)
+    return base + ((("skip_rescale", True),),) if c.skip_rescale else base
 
 
 CATALOGUE_FULL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, False)]] for d in (64, 128, 256)}
@@ -90,7 +91,7 @@ CATALOGUE_CAUSAL = {d: [_as_cfg(c) for c in SM90A_CONFIGS[(d, True)]] for d in (
 # The catalogue's d128 non-causal kernel with P double-buffered across an unrolled-by-2 loop (the P.V wgmma's register
 # operand is no longer overwritten while it runs: bench/attention_p_double_buffer.py), one tile per block and
 # persistent, against the catalogue's.
-_ONE = _as_cfg(SM90A_CONFIGS[(128, False)][-1])  # one tile per block (the 4k-16k row)
+_ONE = _as_cfg(SM90A_CONFIGS[(128, True)][-1])  # d128 one tile per block (the causal 16k row, the old 4k-16k one)
 _PERS = _ONE[:4] + (True,) + _ONE[5:]
 _E = lambda c, e: c + ((("source_edit", e),),)  # noqa: E731 - config c with the bench source edit(s) e ("a+b")
 P_DOUBLE_BUFFER = {128: [_ONE, _E(_ONE, "p_double_buffer"), _PERS, _E(_PERS, "p_double_buffer")]}
@@ -132,8 +133,21 @@ SKIP_RESCALE = {128: [_ONE, _E(_ONE, "skip_unit_rescale"), _PERS, _E(_PERS, "ski
 # iteration), against the source edit and the catalogue's rows.
 _SR = _PERS + ((("skip_rescale", True),),)
 SKIP_UNIT = {128: [_ONE, _PERS, _SR, _E(_PERS, "skip_unit_rescale")]}
+# The row sum's cross-thread reduction deferred to the epilogue (FA3's online softmax: l_i holds each thread's partial
+# sum of its quad's row, one shuffle reduction before 1 / l_i): the main loop loses 4 shuffles and 4 adds a step, and
+# ptxas orders it differently; one tile per block, persistent, persistent with the rescale vote.
+# (Run on 2026-12-03 as source edits before tilec did it; now the compiler's defer_lane_reductions pass, the
+# "defer_row_sum" edit only applies with ("defer_reductions", False).)
+_NODEFER = lambda c: c[:8] + ((tuple(c[8]) if len(c) > 8 else ()) + (("defer_reductions", False),),)  # noqa: E731
+DEFER_SUM = {128: [x for c in (_ONE, _PERS, _SR) for x in (_NODEFER(c), c)]}
+# The pass (on by default) against T.annotate_defer_reductions(False) for every catalogue row of every head dim.
+DEFER_CATALOGUE = {d: list(dict.fromkeys(x for causal in (False, True) for c in SM90A_CONFIGS[(d, causal)]
+                                         for x in (_NODEFER(_as_cfg(c)), _as_cfg(c)))) for d in (64, 128, 256)}
+# + the rescale vote on the d64 / d256 persistent rows (d128's non-causal and short causal rows have it)
+for _d in (64, 256):
+    DEFER_CATALOGUE[_d].append(_as_cfg(SM90A_CONFIGS[(_d, False)][0]) + ((("skip_rescale", True),),))
 CONFIG_SETS = {
-    "default": CONFIGS, "ring": RING, "pv-wait": PV_WAIT, "prefetch": PREFETCH, "skip-rescale": SKIP_RESCALE, "skip-unit": SKIP_UNIT, "persistent-grid": PERSISTENT_GRID, "release-order": RELEASE_ORDER,
+    "default": CONFIGS, "ring": RING, "pv-wait": PV_WAIT, "prefetch": PREFETCH, "skip-rescale": SKIP_RESCALE, "skip-unit": SKIP_UNIT, "defer-sum": DEFER_SUM, "defer-catalogue": DEFER_CATALOGUE, "persistent-grid": PERSISTENT_GRID, "release-order": RELEASE_ORDER,
     "p-double-buffer": P_DOUBLE_BUFFER, "handoff": HANDOFF, "regs-240": REGS_240,
     "causal-persistent": CAUSAL_PERSISTENT, "wide-full": WIDE_FULL, "wide-causal": WIDE_CAUSAL,
     "catalogue-full": CATALOGUE_FULL, "catalogue-causal": CATALOGUE_CAUSAL, "pingpong-overlap": PINGPONG_OVERLAP,
@@ -157,6 +171,7 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
     options = None
     edit = launch = None
     skip_rescale = False
+    defer = True
     if len(cfg) > 8:
         opts = cfg[8]
         if opts and not isinstance(opts[0], str):
@@ -164,12 +179,13 @@ def compile_cfg(dtype: str, d: int, causal: bool, cfg: tuple):
             edit = opts.pop("source_edit", None)  # a bench/ source transformation (an experiment), by name
             launch = opts.pop("launch", None)  # "logical": a persistent kernel launched with one block per tile
             skip_rescale = opts.pop("skip_rescale", False)  # flash_attn_fwd(skip_rescale=True)
+            defer = opts.pop("defer_reductions", True)  # flash_attn_fwd(defer_reductions=False): every step's shuffles
         options = (CompileOptions(**opts) if opts else None) if isinstance(opts, dict) else \
             CompileOptions(extra_flags=opts)
     syms = [T.symbolic(n) for n in ("batch", "seqlen_q", "seqlen_k", "heads", "kv_heads")]
     k = tilec.compile(flash_attn_fwd(*syms, d, causal=causal, block_M=bm, block_N=bn, num_stages=st, threads=th,
                                      dtype=dtype, persistent=persistent, smem_epilogue=epi, pingpong=pingpong,
-                                     overlap=overlap, skip_rescale=skip_rescale),
+                                     overlap=overlap, skip_rescale=skip_rescale, defer_reductions=defer),
                       target="sm_90a", options=options)
     for name in (edit.split("+") if edit else ()):  # bench/ source transformations, applied in order
         k._source = _edit_source(name, k.get_kernel_source())
@@ -224,6 +240,15 @@ def _edit_source(name: str, src: str) -> str:
         from bench.attention_pv_wait import pv_wait_after_exp
 
         return pv_wait_after_exp(src, int(name.split(":")[1]))
+    if name == "defer_row_sum":  # l_i keeps per-thread partial sums; one quad reduction before the epilogue uses it
+        n = src.count("tilec::shfl_xor_allreduce<tilec::SumOp, 3>(")
+        at = re.search(r"\n(\s*)lse\[0\] = ", src)
+        if n < 2 or not at or src.count("lse[0] = (") != 1 or "l_i[1]" not in src:
+            raise ValueError("defer_row_sum: not a kernel with quad row-sum reductions and one lse/l_i epilogue")
+        src = re.sub(r"tilec::shfl_xor_allreduce<tilec::SumOp, 3>\((\w+)\)", r"\1", src)
+        at = re.search(r"\n(\s*)lse\[0\] = ", src)
+        red = "".join(f"\n{at.group(1)}l_i[{i}] = tilec::shfl_xor_allreduce<tilec::SumOp, 3>(l_i[{i}]);" for i in (0, 1))
+        return src[:at.start()] + red + src[at.start():]
     if name == "k_release_after_max":
         from bench.attention_release_order import k_release_after_max
 

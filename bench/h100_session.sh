@@ -147,6 +147,15 @@ for stage in "$@"; do
     skipunit)  # T.Parallel(skip_unit=alpha) through the compiler vs the source edit and the catalogue's d128 rows, once
       step skipunit timeout 300 python3 bench/attention_sm90_jit.py "$OUT/skipunit.json" all float16,bfloat16 128 both \
         skip-unit ;;
+    defersum)  # the row sum's quad reduction deferred to the epilogue (source edit), one tile, persistent, + vote
+      for i in 1 2; do
+        mode=bench; [ $i = 1 ] && mode=all
+        step defersum_$i timeout 300 python3 bench/attention_sm90_jit.py "$OUT/defersum_$i.json" $mode \
+          float16,bfloat16 128 both defer-sum
+      done ;;
+    defercat)  # defer_lane_reductions on vs T.annotate_defer_reductions(False), every catalogue row (+ the vote on d64/d256)
+      step defercat timeout 560 python3 bench/attention_sm90_jit.py "$OUT/defercat.json" all float16,bfloat16 64,128,256 \
+        both defer-catalogue ;;
     prefetch)  # the TMA descriptors prefetched at the block's start (source edit), one tile per block and persistent
       for i in 1 2; do
         mode=bench; [ $i = 1 ] && mode=all

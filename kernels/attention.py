@@ -83,7 +83,7 @@ OVERLAP_SCHEDULE = dict(order=[-1, 0, 3, 1, -1, 2], stage=[-1, 0, 0, 1, -1, 1],
 
 def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False, block_M=128, block_N=64,
                    num_stages=2, threads=128, dtype="float16", persistent=False, smem_epilogue=False, pingpong=False,
-                   overlap=False, skip_rescale=False):
+                   overlap=False, skip_rescale=False, defer_reductions=True):
     """The dense kernel: one block per (block_M query rows, head, batch); K/V tiles pipelined (cp.async on the sm80
     family, TMA + mbarriers in a warp-specialized pipeline on sm_90a). persistent: T.annotate_persistent (one block
     per SM loops over the (query block, head, batch) tiles; on sm_90a the producer loads the next tile's Q, K, V while
@@ -93,7 +93,9 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
     order/stage schedule (on sm_90a): iteration k issues Q.K_k^T, rescales O and issues P_{k-1}.V_{k-1}, then runs
     the softmax of k while both are on the tensor cores (ignored by the sm80 lowering). skip_rescale: the loop's
     rescale of O by alpha is T.Parallel(skip_unit=alpha): a warp whose rows all kept their running max (alpha exactly
-    1, the common case once the max has settled) skips its multiplications; the result is the same bits."""
+    1, the common case once the max has settled) skips its multiplications; the result is the same bits.
+    defer_reductions=False: T.annotate_defer_reductions(False), the row sums combined across lanes every K/V step
+    (by default tilec combines l's per-lane partials once after the loop; an A/B switch for bench/)."""
     accum = "float32"
     q_shape = (batch, seqlen_q, heads, dim)
     kv_shape = (batch, seqlen_k, kv_heads, dim)
@@ -106,6 +108,8 @@ def flash_attn_fwd(batch, seqlen_q, seqlen_k, heads, kv_heads, dim, causal=False
                 T.annotate_persistent(pairs=causal)
             if pingpong:
                 T.annotate_pingpong()
+            if not defer_reductions:
+                T.annotate_defer_reductions(False)
             bx = mb  # the query block
             if causal:  # heaviest blocks (most keys) first: a shorter tail of light blocks at the end of the grid
                 bx = T.ceildiv(seqlen_q, block_M) - 1 - mb
@@ -350,6 +354,12 @@ CONFIGS = {
 # tile per block 1.024/1.013 and 1.025/1.078); 16k stays one tile per block (1.102/1.116 vs 1.058/1.064). The vote
 # costs the one-tile kernel 3-4% (ptxas then waits for P.V ahead of the row max) and d128 non-causal 1k 0-2%: not
 # there (bench/results/2026-12-03-h200-attention-sm90a-jit-skip-rescale-run{1,2}.json).
+# With the row sums' lane reduction deferred past the loop (tilec's defer_lane_reductions pass, H200 JIT 2026-12-03,
+# bench/results/2026-12-03-h200-attention-sm90a-jit-defer-sum-run{1,2}.json, as a source edit with the same SASS):
+# the persistent kernel with the rescale vote becomes the fastest d128 non-causal kernel at every length (fp16 / bf16
+# vs cuDNN: 1k 0.97-0.98 / 0.95-0.97, 4k 1.00-1.04 / 1.00-1.01, 8k 1.02-1.03 / 1.01-1.02, 16k 1.00-1.01 / 0.98-1.01;
+# one tile per block with the deferred sums 0.97-1.00 / 0.99-1.00 at 4k, 0.98-1.00 at 16k) and the d128 causal rows
+# stay (persistent + vote up to 8k: 4k 1.09-1.11, 8k 1.11-1.13 bf16; one tile at 16k 1.12-1.13 vs 1.08-1.09).
 SM90A_CONFIGS = {
     (64, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
                              max_seqlen_k=2048),
@@ -359,8 +369,7 @@ SM90A_CONFIGS = {
                  TileConfig(192, 128, 2, 384, persistent=True, smem_epilogue=True, max_seqlen_k=8192),
                  TileConfig(192, 128, 3, 384, smem_epilogue=True)),
     (128, False): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
-                              max_seqlen_k=2048),
-                   TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),
+                              skip_rescale=True),),
     (128, True): (TileConfig(128, 128, 2, 256, persistent=True, smem_epilogue=True, overlap=True, pingpong=True,
                              skip_rescale=True, max_seqlen_k=8192),
                   TileConfig(128, 128, 2, 256, smem_epilogue=True, overlap=True, pingpong=True)),

@@ -67,3 +67,13 @@ def annotate_pingpong(enable: bool = True) -> None:
     if not isinstance(enable, bool):
         raise TilecError(f"T.annotate_pingpong: enable must be a bool, got {enable!r}", loc())
     b.emit(Annotate("pingpong", enable, loc()))
+
+
+def annotate_defer_reductions(enable: bool = True) -> None:
+    """Let the compiler combine row sums across lanes once after their loop instead of every step (on by default;
+    see tilec/transform/defer_lane_reductions.py for when it applies). False keeps every T.reduce_sum whole. The
+    results differ only in the order of the additions."""
+    b = current("T.annotate_defer_reductions")
+    if not isinstance(enable, bool):
+        raise TilecError(f"T.annotate_defer_reductions: enable must be a bool, got {enable!r}", loc())
+    b.emit(Annotate("defer_reductions", enable, loc()))

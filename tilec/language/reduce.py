@@ -2,6 +2,9 @@
 
 Semantics: dst = reduce(src, dim) with the dimension removed; with clear=False the result is
 combined with dst's previous contents (dst = op(dst, reduce(src))). Computed in the dst dtype.
+
+Reduce.lanes=False and LaneSum are set by tilec/transform/defer_lane_reductions.py only (not user-facing): a partial
+sum that each lane keeps for itself, combined across the lanes later by a LaneSum of the buffer it fed.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class Reduce(TileOp):
     dim: int
     clear: bool = True
     loc: SourceLoc = field(default=NO_LOC, compare=False)
+    lanes: bool = True  # False: no combining across lanes (defer_lane_reductions); whole in the interpreter
 
     def regions(self) -> tuple:
         return (Region.full(self.src), Region.full(self.dst))
@@ -39,6 +43,23 @@ class Reduce(TileOp):
             old = ctx.array(self.dst).astype(np.float64)  # type: ignore[attr-defined]
             r = {"max": np.maximum, "absmax": np.maximum, "min": np.minimum}.get(self.kind, np.add)(old, r)
         ctx.store_array(self.dst, r)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, eq=False)
+class LaneSum(TileOp):
+    """buffer[...] = the sum of the per-lane partials of each element over the lanes of `lane_mask` (a butterfly
+    over those lane bits). Inserted by defer_lane_reductions after the loop whose row sums fed `buffer`; the
+    interpreter's sums are already whole, so it interprets as nothing."""
+
+    buffer: Buffer
+    lane_mask: int
+    loc: SourceLoc = field(default=NO_LOC, compare=False)
+
+    def regions(self) -> tuple:
+        return (Region.full(self.buffer),)
+
+    def interpret(self, ctx: object) -> None:
+        return None
 
 
 def _reduce(kind: str, src: object, dst: object, dim: int, clear: bool) -> None:

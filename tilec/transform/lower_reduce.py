@@ -15,7 +15,7 @@ from tilec.ir import dtypes as dt
 from tilec.ir.buffer import Buffer
 from tilec.ir.expr import BinOp, Call, Cast, Const, Expr, Load, Var, binop, const
 from tilec.ir.stmt import Alloc, If, Let, Scope, Stmt, Store, Sync, seq
-from tilec.language.reduce import Reduce
+from tilec.language.reduce import LaneSum, Reduce
 from tilec.transform.lower_tile_ops import LowerCtx, rule
 
 _COMBINE = {"max": "max", "absmax": "max", "min": "min", "sum": "+", "abssum": "+"}
@@ -86,10 +86,13 @@ def lower_reduce(ctx: LowerCtx, r: Reduce) -> Stmt:
     bits = _group_bits(st, dtab, keep, fs.threads)
     lane_mask = sum(b for b in bits if b < 32)
     warp_bits = [b for b in bits if b >= 32]
+    if not r.lanes and warp_bits:
+        raise TilecError(f"a lane-partial reduction into {r.dst.name} spans warps (internal error, please report)",
+                         r.loc)
     finals: list[Expr] = []
     for u, var in enumerate(accs):
         e: Expr = var
-        if lane_mask:
+        if lane_mask and r.lanes:
             nv = Var(ctx.fresh("red"), acc_t)
             out.append(Let(nv, _shfl(r.kind, lane_mask, var)))
             e = nv
@@ -101,6 +104,32 @@ def lower_reduce(ctx: LowerCtx, r: Reduce) -> Stmt:
             e = BinOp(_COMBINE[r.kind], Load(r.dst, (const(u),), acc_t), e, acc_t)
         out.append(Store(r.dst, (const(u),), e))
     return seq(*out)
+
+
+def lane_group_mask(r: Reduce, layouts: dict) -> int | None:
+    """The lane bits (a mask below 32) over which r combines partial results, when r's holder groups lie within
+    warps and its src/dst are laid-out fragments; None otherwise (no layouts, a cross-warp step, or a layout
+    pattern lower_reduce would reject). Never raises."""
+    fs, fd = layouts.get(r.src), layouts.get(r.dst)
+    if fs is None or fd is None or r.src.scope != "fragment" or r.dst.scope != "fragment":
+        return None
+    keep = [d for d in range(r.src.ndim) if d != r.dim]
+    try:
+        bits = _group_bits(fs.table(), fd.table(), keep, fs.threads)
+    except TilecError:
+        return None
+    if any(b >= 32 for b in bits):
+        return None
+    return sum(bits)
+
+
+@rule(LaneSum, "sm80")
+def lower_lane_sum(ctx: LowerCtx, s: LaneSum) -> Stmt:
+    """Each local element of the buffer: a butterfly sum over the lanes of s.lane_mask."""
+    f = ctx.frag(s.buffer)
+    d = s.buffer.dtype
+    return seq(*(Store(s.buffer, (const(u),), _shfl("sum", s.lane_mask, Load(s.buffer, (const(u),), d)))
+                 for u in range(f.nlocal)))
 
 
 def _shfl(kind: str, mask: int, v: Expr) -> Expr:

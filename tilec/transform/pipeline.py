@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from tilec.ir.func import PrimFunc
+from tilec.transform.defer_lane_reductions import defer_lane_reductions
 from tilec.transform.infer_layout import infer_layout
 from tilec.transform.insert_syncs import insert_syncs
 from tilec.transform.lower_tile_ops import lower_tile_ops
@@ -22,6 +23,8 @@ PASSES: list[tuple[str, Callable]] = [
     ("persistent_tiles", persistent_tiles),
     # Layouts next: every later pass needs to know which thread holds which element.
     ("infer_layout", infer_layout),
+    # Needs the layouts (which lanes share a row) and still-whole tile ops (reductions, fills, T.Parallel updates).
+    ("defer_lane_reductions", defer_lane_reductions),
     # Tile ops and T.Parallel -> per-thread code using the layouts.
     ("lower_tile_ops", lower_tile_ops),
     # Barriers are placed on the per-thread code, where every shared access is visible.
