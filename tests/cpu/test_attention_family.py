@@ -258,10 +258,11 @@ def test_variant_table() -> None:
         assert last.lowering == "sm90a" and last.config == attention.SM90A_CONFIGS[(v.head_dim, v.causal)][-1]
         assert last.config.max_seqlen_k == 0
     assert all(v.lowering == "sm80" for v in varlen)
-    assert attention.select("float16", 128, False).name == \
-        "attn_f16_d128_full_bm128_bn128_s2_t256_persistent_epi_ov_pp_maxsk2048_sm90a"
-    assert attention.select("float16", 128, False, seqlen_k=4096).name == \
-        "attn_f16_d128_full_bm128_bn128_s2_t256_epi_ov_pp_sm90a"
+    for sk in (1, 4096, 1 << 20):  # d128 non-causal: one persistent row with the rescale vote at every length
+        assert attention.select("float16", 128, False, seqlen_k=sk).name == \
+            "attn_f16_d128_full_bm128_bn128_s2_t256_persistent_epi_ov_pp_sr_sm90a"
+    assert attention.select("float16", 128, True, seqlen_k=16384).name == \
+        "attn_f16_d128_causal_bm128_bn128_s2_t256_epi_ov_pp_sm90a"
     assert attention.select("bfloat16", 256, True, runnable=lambda v: small(v) and sm80(v)).config == SMALL_D256
     assert attention_varlen.select("float16", 256, False, runnable=small).name == \
         "attn_varlen_f16_d256_full_bm64_bn32_s2_t128_sm80"
