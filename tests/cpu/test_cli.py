@@ -16,13 +16,13 @@ def test_show_cuda(capsys: pytest.CaptureFixture) -> None:
     assert 'extern "C" __global__' in out and "tilec::gemm_ss" in out
 
 
-@pytest.mark.parametrize("after", ["parse", "pipeline_loops", "infer_layout", "lower_tile_ops"])
+@pytest.mark.parametrize("after", ["parse", "pipeline_loops", "infer_layout", "defer_lane_reductions", "lower_tile_ops"])
 def test_show_after_pass(after: str, capsys: pytest.CaptureFixture) -> None:
     assert main(["show", f"{GEMM}:matmul", "--param", "M=256", "--param", "N=256", "--param", "K=128",
                  "--after", after]) == 0
     out = capsys.readouterr().out
     assert out.startswith("def main(")
-    assert ("T.gemm(" in out) == (after in ("parse", "pipeline_loops", "infer_layout"))
+    assert ("T.gemm(" in out) == (after in ("parse", "pipeline_loops", "infer_layout", "defer_lane_reductions"))
 
 
 def test_show_reports_kernel_errors(capsys: pytest.CaptureFixture) -> None:
