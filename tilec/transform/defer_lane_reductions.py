@@ -56,15 +56,19 @@ def _touches(s: Stmt, buf: Buffer) -> bool:
     return any(_direct_touch(x, buf) for x in walk(s))
 
 
-def _update_of(s: Stmt, acc: Buffer | None = None) -> tuple | None:
+def _zero_fill(s: Stmt, acc: Buffer) -> bool:
+    """Whether s is T.fill(acc, 0) over the whole buffer."""
+    return isinstance(s, Fill) and s.dst.buffer is acc and s.dst.is_full() and isinstance(s.value, Const) \
+        and s.value.value == 0
+
+
+def _update_of(s: Stmt) -> tuple | None:
     """(acc, r) when s is a one-statement T.Parallel `acc[i] = acc[i] * a + r[i]` / `acc[i] + r[i]` (any operand
     order) with `a` reading neither; None otherwise."""
     if not isinstance(s, Parallel) or len(s.vars) != 1 or not isinstance(s.body, Store):
         return None
     st, i = s.body, s.vars[0]
     if len(st.indices) != 1 or st.indices[0] is not i or not isinstance(st.value, BinOp) or st.value.op != "+":
-        return None
-    if acc is not None and st.buffer is not acc:
         return None
 
     def elem(e: Expr, b: Buffer | None) -> Buffer | None:  # e is b[i] (any buffer when b is None)
@@ -97,7 +101,7 @@ def _plan(kernel: Kernel, layouts: dict) -> tuple[dict, dict]:
     partial: dict = {}
     inserts: dict = {}
     for acc, ups in updates.items():
-        plan = _plan_acc(kernel, stmts, acc, ups, layouts)
+        plan = _plan_acc(stmts, acc, ups, layouts)
         if plan is None:
             continue
         reduces, seq_, after, mask = plan
@@ -106,7 +110,7 @@ def _plan(kernel: Kernel, layouts: dict) -> tuple[dict, dict]:
     return partial, inserts
 
 
-def _plan_acc(kernel: Kernel, stmts: list, acc: Buffer, ups: list, layouts: dict) -> tuple | None:
+def _plan_acc(stmts: list, acc: Buffer, ups: list, layouts: dict) -> tuple | None:
     if acc.scope != "fragment" or layouts.get(acc) is None:
         return None
     upd_stmts = {id(p) for p, _ in ups} | {id(p.body) for p, _ in ups}
@@ -131,26 +135,19 @@ def _plan_acc(kernel: Kernel, stmts: list, acc: Buffer, ups: list, layouts: dict
         if not isinstance(s, Seq):
             continue
         kids = s.stmts
-        fills = [j for j, c in enumerate(kids) if isinstance(c, Fill) and c.dst.buffer is acc and c.dst.is_full()
-                 and isinstance(c.value, Const) and c.value.value == 0]
-        if not fills:
+        f = next((j for j, c in enumerate(kids) if _zero_fill(c, acc)), None)
+        if f is None:
             continue
-        f = fills[0]
+        inside = {id(x) for c in kids for x in walk(c)}
         holders = [j for j, c in enumerate(kids) if _touches(c, acc)]
-        outside = sum(1 for x in stmts if _direct_touch(x, acc)) - sum(
-            1 for c in kids for x in walk(c) if _direct_touch(x, acc))
-        if outside or holders[0] != f:
+        outside = any(_direct_touch(x, acc) for x in stmts if id(x) not in inside)
+        if outside or holders[0] != f or not all(id(p) in inside for p, _ in ups):
             return None
         last = max(j for j, c in enumerate(kids) if any(id(x) in upd_stmts for x in walk(c)))
-        if not all(id(p) in {id(x) for c in kids for x in walk(c)} for p, _ in ups):
-            return None
         for j in range(f + 1, last + 1):  # between the fill and the last update: updates (and fills of 0) only
             for x in walk(kids[j]):
-                if id(x) in upd_stmts or not _direct_touch(x, acc):
-                    continue
-                if isinstance(x, Fill) and x.dst.is_full() and isinstance(x.value, Const) and x.value.value == 0:
-                    continue
-                return None
+                if id(x) not in upd_stmts and _direct_touch(x, acc) and not _zero_fill(x, acc):
+                    return None
         return reduces, s, last, mask
     return None
 
